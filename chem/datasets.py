@@ -1,0 +1,152 @@
+"""The molecule datasets as data: where each one's SMILES and labels are, and how labels are read.
+
+Every downstream dataset of the original follows one label rule (0 -> -1, 1 -> +1, missing -> 0);
+the differences between datasets are only file, columns and whether the original wrote RDKit's
+canonical SMILES into processed/smiles.csv (it did for bbbp, clintox and toxcast, which is what the
+scaffold split then reads).
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+import pandas as pd
+
+SIDER_TASKS = (
+    "Hepatobiliary disorders", "Metabolism and nutrition disorders", "Product issues", "Eye disorders",
+    "Investigations", "Musculoskeletal and connective tissue disorders", "Gastrointestinal disorders",
+    "Social circumstances", "Immune system disorders", "Reproductive system and breast disorders",
+    "Neoplasms benign, malignant and unspecified (incl cysts and polyps)",
+    "General disorders and administration site conditions", "Endocrine disorders",
+    "Surgical and medical procedures", "Vascular disorders", "Blood and lymphatic system disorders",
+    "Skin and subcutaneous tissue disorders", "Congenital, familial and genetic disorders",
+    "Infections and infestations", "Respiratory, thoracic and mediastinal disorders", "Psychiatric disorders",
+    "Renal and urinary disorders", "Pregnancy, puerperium and perinatal conditions",
+    "Ear and labyrinth disorders", "Cardiac disorders", "Nervous system disorders",
+    "Injury, poisoning and procedural complications")
+TOX21_TASKS = ("NR-AR", "NR-AR-LBD", "NR-AhR", "NR-Aromatase", "NR-ER", "NR-ER-LBD", "NR-PPAR-gamma",
+               "SR-ARE", "SR-ATAD5", "SR-HSE", "SR-MMP", "SR-p53")
+MUV_TASKS = ("MUV-466", "MUV-548", "MUV-600", "MUV-644", "MUV-652", "MUV-689", "MUV-692", "MUV-712",
+             "MUV-713", "MUV-733", "MUV-737", "MUV-810", "MUV-832", "MUV-846", "MUV-852", "MUV-858", "MUV-859")
+
+DEEPCHEM = "https://deepchemdata.s3-us-west-1.amazonaws.com/datasets/"
+
+
+@dataclass(frozen=True)
+class DatasetSpec:
+    """How to read one dataset. ``label_columns=None`` means every column but the SMILES column."""
+    name: str
+    smiles_column: str = "smiles"
+    label_columns: tuple[str, ...] | None = ()
+    label_rule: str = "pm1"  # pm1: 1 -> +1, 0 -> -1, NaN -> 0 | as_is | threshold | none
+    threshold: float | None = None  # for label_rule='threshold': value >= threshold is active
+    canonical_smiles: bool = False  # processed/smiles.csv holds RDKit canonical SMILES (original: bbbp, clintox, toxcast)
+    file_format: str = "csv"  # csv | smi (whitespace separated: SMILES first, optional id second)
+    labels_file: str | None = None  # a second raw file with one label per line (mutag)
+    id_column: str | None = None  # zinc_standard_agent keeps its ZINC id
+    extra_columns: dict = field(default_factory=dict)  # graph attribute -> column (bace's fold)
+    url: str | None = None  # public location of the raw file, for `python -m chem.download`
+    sha256: str | None = None
+
+
+SPECS: dict[str, DatasetSpec] = {s.name: s for s in [
+    DatasetSpec("bbbp", label_columns=("p_np",), canonical_smiles=True, url=DEEPCHEM + "BBBP.csv",
+                sha256="d07a38487aeac5cee5508413e468043ef3097451d2a112701c2d60be9ec6b662"),
+    DatasetSpec("tox21", label_columns=TOX21_TASKS, url=DEEPCHEM + "tox21.csv.gz"),
+    DatasetSpec("toxcast", label_columns=None, canonical_smiles=True, url=DEEPCHEM + "toxcast_data.csv.gz"),
+    DatasetSpec("sider", label_columns=SIDER_TASKS, url=DEEPCHEM + "sider.csv.gz"),
+    DatasetSpec("clintox", label_columns=("FDA_APPROVED", "CT_TOX"), canonical_smiles=True,
+                url=DEEPCHEM + "clintox.csv.gz"),
+    DatasetSpec("muv", label_columns=MUV_TASKS, url=DEEPCHEM + "muv.csv.gz"),
+    DatasetSpec("hiv", label_columns=("HIV_active",), url=DEEPCHEM + "HIV.csv",
+                sha256=None),
+    DatasetSpec("bace", smiles_column="mol", label_columns=("Class",), extra_columns={"fold": "Model"},
+                url=DEEPCHEM + "bace.csv",
+                sha256=None),
+    DatasetSpec("mutag", smiles_column="0", label_columns=("label",), label_rule="as_is", file_format="smi",
+                labels_file="mutag_188_target.txt"),
+    DatasetSpec("zinc_standard_agent", label_columns=(), label_rule="none", id_column="zinc_id"),
+]}
+
+# The original's chem_dataset.zip (all of the above, processed by the original, plus zinc_standard_agent
+# and chembl_filtered). Public location as published in the original README.
+CHEM_DATASET_ZIP = "http://snap.stanford.edu/gnn-pretrain/data/chem_dataset.zip"
+
+
+def get_spec(name: str, **overrides) -> DatasetSpec:
+    """The spec of a named dataset, or a generic one (any CSV / SMILES file) built from ``overrides``."""
+    if name in SPECS:
+        return replace(SPECS[name], **overrides) if overrides else SPECS[name]
+    if name in ("csv", "smiles", "generic"):
+        return DatasetSpec(name=name, **overrides)
+    raise ValueError(f"unknown dataset {name!r}; known: {', '.join(sorted(SPECS))}, or 'csv' with "
+                     "smiles_column / label_columns")
+
+
+@dataclass
+class RawTable:
+    smiles: list[str]
+    labels: np.ndarray  # (n, tasks) int8 in {-1, 0, +1} (0 = missing), or float32 for label_rule='none'
+    tasks: list[str]
+    extra: dict[str, np.ndarray]
+
+
+def find_raw_files(raw_dir: str) -> list[str]:
+    if not os.path.isdir(raw_dir):
+        return []
+    return sorted(f for f in os.listdir(raw_dir) if not f.startswith("."))
+
+
+def read_raw(spec: DatasetSpec, raw_dir: str) -> RawTable:
+    files = find_raw_files(raw_dir)
+    main = [f for f in files if f != spec.labels_file]
+    if len(main) != 1:
+        raise FileNotFoundError(f"{raw_dir} must hold exactly one raw file for {spec.name!r} "
+                                f"(found: {files or 'nothing'})")
+    path = os.path.join(raw_dir, main[0])
+    if spec.file_format == "smi" or path.endswith((".smi", ".smi.gz", ".can")):
+        df = pd.read_csv(path, sep=r"\s+", header=None, dtype=str, engine="python", usecols=[0])
+        df.columns = ["0"]
+        smiles_col = "0"
+    else:
+        df = pd.read_csv(path, dtype={spec.smiles_column: str})
+        smiles_col = spec.smiles_column
+        if smiles_col not in df.columns:
+            raise ValueError(f"{path}: no SMILES column {smiles_col!r} (columns: {list(df.columns)[:10]}...)")
+    if spec.labels_file:
+        lab = pd.read_csv(os.path.join(raw_dir, spec.labels_file), header=None)[0].to_numpy()
+        df["label"] = lab[: len(df)]
+    tasks = [c for c in df.columns if c != smiles_col] if spec.label_columns is None else list(spec.label_columns)
+    missing = [t for t in tasks if t not in df.columns]
+    if missing:
+        raise ValueError(f"{path}: label columns not found: {missing}")
+    labels = encode_labels(df[tasks].to_numpy(dtype=np.float64), spec) if tasks else np.zeros((len(df), 0), np.int8)
+    extra = {}
+    for attr, col in spec.extra_columns.items():
+        if col in df.columns:
+            codes = {"Train": 0, "Valid": 1, "Test": 2}
+            extra[attr] = df[col].map(lambda v: codes.get(v, v)).to_numpy(dtype=np.int64)
+    if spec.id_column and spec.id_column in df.columns:
+        extra["zinc_id"] = df[spec.id_column].str.replace("ZINC", "").astype(np.int64).to_numpy()
+    smiles = df[smiles_col].fillna("").astype(str).tolist()
+    return RawTable(smiles, labels, tasks, extra)
+
+
+def encode_labels(values: np.ndarray, spec: DatasetSpec) -> np.ndarray:
+    """Labels as int8 in {-1, 0, +1}, 0 meaning missing, following the spec's rule."""
+    nan = np.isnan(values)
+    if spec.label_rule == "pm1":
+        out = np.where(values > 0, 1, -1)
+    elif spec.label_rule == "as_is":
+        out = np.sign(values)
+    elif spec.label_rule == "threshold":
+        if spec.threshold is None:
+            raise ValueError("label_rule='threshold' needs a threshold")
+        out = np.where(values >= spec.threshold, 1, -1)
+    elif spec.label_rule == "none":
+        return np.zeros((len(values), 0), np.int8)
+    else:
+        raise ValueError(f"unknown label rule {spec.label_rule!r}")
+    out[nan] = 0
+    return out.astype(np.int8)

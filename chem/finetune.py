@@ -1,0 +1,106 @@
+"""Fine-tune a chem GNN on a MoleculeNet dataset (the original's finetune.py, same flags and defaults).
+
+Writes <output-dir>/<filename>.csv (one row per epoch) and <filename>.json (test ROC-AUC at the
+best-validation epoch and at the last epoch, config, seeds, versions).
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+import torch
+
+from chem.loader import MoleculeDataset
+from chem.model import GNN_graphpred
+from pretrain_gnns.data_root import ENV_DATA, dataset_dir
+from pretrain_gnns.finetune_loop import run_finetune
+from pretrain_gnns.graphstore import make_loader
+from pretrain_gnns.runtime import resolve_device, seed_everything
+from pretrain_gnns.splitters import random_scaffold_split, random_split, scaffold_split
+
+EVAL_BATCH = 512  # evaluation runs in eval mode (no dropout, fixed batch norm): batch size does not change scores
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p.add_argument("--device", default=None, help="cpu, cuda, cuda:N, or a GPU index as in the original; default: cuda if available")
+    p.add_argument("--batch_size", type=int, default=32, help="training batch size")
+    p.add_argument("--epochs", type=int, default=100, help="number of epochs to train")
+    p.add_argument("--lr", type=float, default=0.001, help="learning rate")
+    p.add_argument("--lr_scale", type=float, default=1, help="relative learning rate of the prediction head (and attention pooling)")
+    p.add_argument("--decay", type=float, default=0, help="weight decay")
+    p.add_argument("--num_layer", type=int, default=5, help="number of GNN message passing layers")
+    p.add_argument("--emb_dim", type=int, default=300, help="embedding dimensions")
+    p.add_argument("--dropout_ratio", type=float, default=0.5, help="dropout ratio")
+    p.add_argument("--graph_pooling", default="mean", help="graph pooling: sum, mean, max, attention, set2setN")
+    p.add_argument("--JK", default="last", help="how node features across layers are combined: last, sum, max or concat")
+    p.add_argument("--gnn_type", default="gin", choices=["gin", "gcn", "graphsage", "gat"], help="GNN architecture")
+    p.add_argument("--dataset", default="tox21", help="dataset name: bbbp, tox21, toxcast, sider, clintox, muv, hiv, bace, mutag")
+    p.add_argument("--input_model_file", default="", help="pre-trained encoder state_dict to start from ('' = random init)")
+    p.add_argument("--filename", default="", help="output file stem (default: <dataset>_<gnn_type>_<model>_seed<runseed>)")
+    p.add_argument("--seed", type=int, default=42, help="seed for the random and random_scaffold splits")
+    p.add_argument("--runseed", type=int, default=0, help="seed for weights, dropout and batch order")
+    p.add_argument("--split", default="scaffold", choices=["scaffold", "random", "random_scaffold"], help="dataset split")
+    p.add_argument("--eval_train", type=int, default=0, help="1: also score the training set each epoch")
+    p.add_argument("--num_workers", type=int, default=0, help="DataLoader worker processes (batches are cut in one go; 0 is fastest on 2 cores)")
+    p.add_argument("--data-root", dest="data_root", default=None, help=f"folder holding <dataset>/raw/ (default: ${ENV_DATA} or ./dataset)")
+    p.add_argument("--output-dir", dest="output_dir", default="runs/finetune", help="where the CSV and JSON go")
+    p.add_argument("--save-model", dest="save_model", default="", help="also save the fine-tuned model's state_dict here")
+    p.add_argument("--precision", default="fp32", choices=["fp32", "bf16"], help="bf16 autocast (opt-in; fp32 is the paper's)")
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
+    return p
+
+
+def split_dataset(dataset: MoleculeDataset, split: str, seed: int):
+    if split == "scaffold":
+        return scaffold_split(dataset, dataset.smiles_list, null_value=0, frac_train=0.8, frac_valid=0.1, frac_test=0.1)
+    if split == "random":
+        return random_split(dataset, null_value=0, frac_train=0.8, frac_valid=0.1, frac_test=0.1, seed=seed)
+    return random_scaffold_split(dataset, dataset.smiles_list, null_value=0, frac_train=0.8, frac_valid=0.1,
+                                 frac_test=0.1, seed=seed)
+
+
+def param_groups(model: GNN_graphpred, lr: float, lr_scale: float) -> list[dict]:
+    """The encoder at lr; the head (and attention pooling) at lr * lr_scale, as the original."""
+    groups = [{"params": model.gnn.parameters()}]
+    if isinstance(model.pool, torch.nn.Module):
+        groups.append({"params": model.pool.parameters(), "lr": lr * lr_scale})
+    groups.append({"params": model.graph_pred_linear.parameters(), "lr": lr * lr_scale})
+    return groups
+
+
+def main(argv: list[str] | None = None) -> dict:
+    args = build_parser().parse_args(argv)
+    seed_everything(args.runseed)
+    device = resolve_device(args.device)
+    dataset = MoleculeDataset(dataset_dir(args.dataset, args.data_root), dataset=args.dataset)
+    train, valid, test = split_dataset(dataset, args.split, args.seed)
+    print(f"[{args.dataset}] {len(dataset)} molecules, {dataset.num_tasks} tasks; split {args.split}: "
+          f"{len(train)}/{len(valid)}/{len(test)}", flush=True)
+    loaders = {"train": make_loader(train, args.batch_size, shuffle=True, num_workers=args.num_workers),
+               "train_eval": make_loader(train, EVAL_BATCH), "valid": make_loader(valid, EVAL_BATCH),
+               "test": make_loader(test, EVAL_BATCH)}
+    model = GNN_graphpred(args.num_layer, args.emb_dim, dataset.num_tasks, JK=args.JK, drop_ratio=args.dropout_ratio,
+                          graph_pooling=args.graph_pooling, gnn_type=args.gnn_type)
+    if args.input_model_file:
+        model.from_pretrained(args.input_model_file)
+    model.to(device)
+    optimizer = torch.optim.Adam(param_groups(model, args.lr, args.lr_scale), lr=args.lr, weight_decay=args.decay)
+    stem = args.filename or "_".join([args.dataset, args.gnn_type, _model_tag(args.input_model_file), f"seed{args.runseed}"])
+    summary = run_finetune(model, optimizer, loaders, args.epochs, device, os.path.join(args.output_dir, stem),
+                           config={**vars(args), "num_tasks": dataset.num_tasks,
+                                   "split_sizes": [len(train), len(valid), len(test)]},
+                           eval_train=bool(args.eval_train), precision=args.precision, progress=not args.quiet)
+    if args.save_model:
+        from pretrain_gnns.checkpoint import atomic_save
+        atomic_save(model.state_dict(), args.save_model)
+    return summary
+
+
+def _model_tag(path: str) -> str:
+    return os.path.splitext(os.path.basename(path))[0] if path else "scratch"
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -1,0 +1,93 @@
+"""Checkpoint I/O: state_dicts in the original's parameter names, loaded as data (weights_only=True),
+saved atomically; training state (model, optimiser, RNG, epoch) for --resume."""
+from __future__ import annotations
+
+import os
+import random
+import tempfile
+
+import numpy as np
+import torch
+
+
+class CheckpointMismatchError(RuntimeError):
+    """A checkpoint whose keys or shapes do not fit the model; the message lists every difference."""
+
+
+def load_state_dict_file(path: str) -> dict:
+    """A state_dict from disk, without running any code. Handles the original's legacy CUDA files."""
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"checkpoint not found: {path}")
+    obj = torch.load(path, map_location="cpu", weights_only=True)
+    if isinstance(obj, dict) and "model" in obj and isinstance(obj["model"], dict):
+        obj = obj["model"]  # a training-state file of ours
+    if not isinstance(obj, dict):
+        raise CheckpointMismatchError(f"{path} holds a {type(obj).__name__}, not a state_dict")
+    return obj
+
+
+def describe_mismatch(model: torch.nn.Module, state: dict) -> list[str]:
+    own = model.state_dict()
+    problems = [f"missing from checkpoint: {k} {tuple(v.shape)}" for k, v in own.items() if k not in state]
+    problems += [f"unexpected in checkpoint: {k} {tuple(v.shape)}" for k, v in state.items() if k not in own]
+    problems += [f"shape mismatch: {k}: checkpoint {tuple(state[k].shape)} vs model {tuple(v.shape)}"
+                 for k, v in own.items() if k in state and tuple(state[k].shape) != tuple(v.shape)]
+    return problems
+
+
+def load_into(model: torch.nn.Module, path: str) -> None:
+    """Load ``path`` into ``model`` with strict=True; a wrong architecture gets a readable error."""
+    state = load_state_dict_file(path)
+    problems = describe_mismatch(model, state)
+    if problems:
+        shown = "\n  ".join(problems[:20]) + (f"\n  ... and {len(problems) - 20} more" if len(problems) > 20 else "")
+        raise CheckpointMismatchError(
+            f"{path} does not fit {type(model).__name__} ({len(problems)} differences; check --gnn_type, "
+            f"--num_layer, --emb_dim):\n  {shown}")
+    model.load_state_dict(state, strict=True)
+
+
+def atomic_save(obj, path: str) -> None:
+    """torch.save to a temporary file in the same folder, then rename: never a half-written file."""
+    folder = os.path.dirname(os.path.abspath(path))
+    os.makedirs(folder, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".tmp_", dir=folder)
+    os.close(fd)
+    try:
+        torch.save(obj, tmp)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+
+
+def rng_state() -> dict:
+    return {"torch": torch.get_rng_state(), "numpy": _np_state_to_tensors(np.random.get_state()),
+            "python": _py_state_to_tensor(random.getstate()),
+            **({"cuda": torch.cuda.get_rng_state_all()} if torch.cuda.is_available() else {})}
+
+
+def set_rng_state(state: dict) -> None:
+    torch.set_rng_state(state["torch"])
+    np.random.set_state(_np_state_from_tensors(state["numpy"]))
+    random.setstate(_py_state_from_tensor(state["python"]))
+    if "cuda" in state and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(state["cuda"])
+
+
+# RNG states are kept as tensors and ints so that the training-state file loads with weights_only=True.
+def _np_state_to_tensors(st):
+    return {"keys": torch.from_numpy(st[1].astype(np.int64)), "pos": int(st[2]), "has_gauss": int(st[3]),
+            "gauss": float(st[4])}
+
+
+def _np_state_from_tensors(d):
+    return ("MT19937", d["keys"].numpy().astype(np.uint32), d["pos"], d["has_gauss"], d["gauss"])
+
+
+def _py_state_to_tensor(st):
+    return {"version": st[0], "state": torch.tensor(st[1], dtype=torch.int64), "gauss": st[2]}
+
+
+def _py_state_from_tensor(d):
+    return (d["version"], tuple(int(v) for v in d["state"].tolist()), d["gauss"])

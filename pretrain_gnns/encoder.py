@@ -1,0 +1,98 @@
+"""The encoder loop and graph-level readout shared by the chem and bio models.
+
+Both domains run the same loop (conv, optional batch norm, ReLU except after the last layer,
+dropout) and the same jumping-knowledge and pooling choices; a domain only picks its convs, its
+input embedding and whether there is a batch norm between layers (chem: yes, bio: no).
+"""
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+from torch_geometric.nn import AttentionalAggregation, Set2Set, global_add_pool, global_max_pool, global_mean_pool
+
+JK_MODES = ("last", "concat", "max", "sum")
+POOLINGS = ("sum", "mean", "max", "attention", "set2set1", "set2set2", "set2set3")
+
+
+def unpack_graph(argv, n_tensors: int = 3):
+    """The original's calling styles: model(x, edge_index, edge_attr[, batch]) or model(data)."""
+    if len(argv) == n_tensors:
+        return argv
+    if len(argv) == 1:
+        data = argv[0]
+        names = ("x", "edge_index", "edge_attr", "batch")[:n_tensors]
+        return tuple(getattr(data, n) for n in names)
+    raise ValueError("unmatched number of arguments.")
+
+
+def jumping_knowledge(h_list: list[torch.Tensor], mode: str) -> torch.Tensor:
+    """Node representation from all layers' outputs (h_list[0] is the input embedding).
+
+    'sum' returns the per-node sum over layers; the original's 'sum' indexed [0] after summing and
+    returned only the first node's vector, a bug not reproduced here (no released model uses 'sum').
+    """
+    if mode == "last":
+        return h_list[-1]
+    if mode == "concat":
+        return torch.cat(h_list, dim=1)
+    if mode == "max":
+        return torch.stack(h_list, dim=0).max(dim=0)[0]
+    if mode == "sum":
+        return torch.stack(h_list, dim=0).sum(dim=0)
+    raise ValueError(f"unknown JK {mode!r}; one of {JK_MODES}")
+
+
+class EncoderLoop(nn.Module):
+    """Base of the chem and bio GNNs. Subclasses create ``self.gnns`` (one conv a layer), optionally
+    ``self.batch_norms``, and define ``embed_input`` and ``prepare`` (per-batch work shared by all layers)."""
+
+    batch_norms: nn.ModuleList | None = None
+
+    def __init__(self, num_layer: int, JK: str = "last", drop_ratio: float = 0.0) -> None:
+        super().__init__()
+        if num_layer < 2:
+            raise ValueError("Number of GNN layers must be greater than 1.")
+        if JK not in JK_MODES:
+            raise ValueError(f"unknown JK {JK!r}; one of {JK_MODES}")
+        self.num_layer, self.JK, self.drop_ratio = num_layer, JK, drop_ratio
+
+    def embed_input(self, x: torch.Tensor) -> torch.Tensor:
+        raise NotImplementedError
+
+    def prepare(self, num_nodes: int, edge_index: torch.Tensor, edge_attr: torch.Tensor):
+        raise NotImplementedError
+
+    def forward(self, *argv) -> torch.Tensor:
+        x, edge_index, edge_attr = unpack_graph(argv, 3)
+        h = self.embed_input(x)
+        graph = self.prepare(x.size(0), edge_index, edge_attr)
+        h_list = [h]
+        for layer, conv in enumerate(self.gnns):
+            h = conv.forward_prepared(h, graph)
+            if self.batch_norms is not None:
+                h = self.batch_norms[layer](h)
+            if layer < self.num_layer - 1:  # no ReLU after the last layer
+                h = F.relu(h)
+            h = F.dropout(h, self.drop_ratio, training=self.training)
+            h_list.append(h)
+        return jumping_knowledge(h_list, self.JK)
+
+
+def make_pool(graph_pooling: str, in_dim: int) -> tuple[nn.Module | object, int]:
+    """(pooling function or module, width multiplier) as the original chose them."""
+    if graph_pooling == "sum":
+        return global_add_pool, 1
+    if graph_pooling == "mean":
+        return global_mean_pool, 1
+    if graph_pooling == "max":
+        return global_max_pool, 1
+    if graph_pooling == "attention":
+        return AttentionalAggregation(gate_nn=nn.Linear(in_dim, 1)), 1
+    if graph_pooling.startswith("set2set") and graph_pooling[-1].isdigit():
+        return Set2Set(in_dim, int(graph_pooling[-1])), 2
+    raise ValueError("Invalid graph pooling type.")
+
+
+def encoder_out_dim(num_layer: int, emb_dim: int, JK: str) -> int:
+    return (num_layer + 1) * emb_dim if JK == "concat" else emb_dim

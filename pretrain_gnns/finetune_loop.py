@@ -1,0 +1,152 @@
+"""The fine-tuning loop shared by chem and bio: train with masked BCE, score ROC-AUC per task, write
+one CSV row per epoch and a final JSON (test ROC-AUC at the best-validation epoch and at the last)."""
+from __future__ import annotations
+
+import csv
+import json
+import math
+import os
+import time
+from typing import Callable
+
+import numpy as np
+import torch
+from tqdm.auto import tqdm
+
+from pretrain_gnns.metrics import masked_bce_loss, roc_auc_per_task
+from pretrain_gnns.runtime import autocast, package_versions
+
+CSV_FIELDS = ["epoch", "train_loss", "train_auc", "val_auc", "test_auc", "seconds"]
+
+
+def graph_logits(model: torch.nn.Module, batch) -> torch.Tensor:
+    """Both domains' graph-prediction models take the whole batch."""
+    return model(batch)
+
+
+def train_epoch(model: torch.nn.Module, loader, optimizer: torch.optim.Optimizer, device: torch.device,
+                target: str = "y", precision: str = "fp32", progress: bool = True, desc: str = "train") -> float:
+    model.train()
+    total, count = 0.0, 0
+    for batch in tqdm(loader, desc=desc, leave=False, disable=not progress):
+        batch = batch.to(device)
+        with autocast(device, precision):
+            logits = graph_logits(model, batch)
+        loss = masked_bce_loss(logits.float(), batch[target])
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        total += float(loss.detach()) * batch.num_graphs
+        count += batch.num_graphs
+    return total / max(count, 1)
+
+
+@torch.no_grad()
+def predict(model: torch.nn.Module, loader, device: torch.device, target: str = "y",
+            precision: str = "fp32") -> tuple[np.ndarray, np.ndarray]:
+    """(labels, logits) over a loader, in loader order."""
+    model.eval()
+    ys, scores = [], []
+    for batch in loader:
+        batch = batch.to(device)
+        with autocast(device, precision):
+            logits = graph_logits(model, batch)
+        ys.append(batch[target].view(logits.shape).cpu())
+        scores.append(logits.float().cpu())
+    return torch.cat(ys).numpy(), torch.cat(scores).numpy()
+
+
+def _mean(per_task: list) -> float:
+    scored = [a for a in per_task if a is not None]
+    return float(np.mean(scored)) if scored else float("nan")
+
+
+def run_finetune(model: torch.nn.Module, optimizer: torch.optim.Optimizer, loaders: dict, epochs: int,
+                 device: torch.device, out_prefix: str | None, config: dict, target: str = "y",
+                 eval_train: bool = False, precision: str = "fp32", progress: bool = True,
+                 log: Callable[[str], None] = print) -> dict:
+    """Train for ``epochs``; after each, score valid and test (and train if asked). Returns the summary
+    that is also written to ``out_prefix + '.json'`` (with ``out_prefix + '.csv'`` per epoch)."""
+    history, per_task_test = [], []
+    csv_path = out_prefix + ".csv" if out_prefix else None
+    if csv_path:
+        os.makedirs(os.path.dirname(os.path.abspath(csv_path)), exist_ok=True)
+        with open(csv_path, "w", newline="") as f:
+            csv.writer(f).writerow(CSV_FIELDS)
+    left_out = {}
+    start = time.time()
+    for epoch in range(1, epochs + 1):
+        t0 = time.time()
+        loss = train_epoch(model, loaders["train"], optimizer, device, target, precision, progress,
+                           desc=f"epoch {epoch}/{epochs}")
+        row = {"epoch": epoch, "train_loss": loss}
+        for split, key in (("train", "train_auc"), ("valid", "val_auc"), ("test", "test_auc")):
+            if split == "train" and not eval_train:
+                row[key] = float("nan")
+                continue
+            per_task = roc_auc_per_task(*predict(model, loaders[split + "_eval"] if split == "train" else loaders[split],
+                                                 device, target, precision))
+            row[key] = _mean(per_task)
+            left_out[split] = sum(a is None for a in per_task)
+            if split == "test":
+                per_task_test.append(per_task)
+        row["seconds"] = time.time() - t0
+        history.append(row)
+        if csv_path:
+            with open(csv_path, "a", newline="") as f:
+                csv.writer(f).writerow([_fmt(row[k]) for k in CSV_FIELDS])
+        log(f"epoch {epoch:3d}  loss {loss:.4f}  train {row['train_auc']:.4f}  val {row['val_auc']:.4f}  "
+            f"test {row['test_auc']:.4f}  {row['seconds']:.1f}s")
+    summary = summarise(history, per_task_test, left_out)
+    summary.update(config=config, versions=package_versions(), seconds_total=time.time() - start,
+                   device=str(device))
+    if out_prefix:
+        write_json_atomic(out_prefix + ".json", summary)
+    log(f"test ROC-AUC at best validation epoch {summary['best_epoch']}: {summary['test_at_best_val']:.4f}; "
+        f"at last epoch: {summary['test_last']:.4f}")
+    return summary
+
+
+def summarise(history: list[dict], per_task_test: list[list], left_out: dict) -> dict:
+    val = np.array([h["val_auc"] for h in history], dtype=float)
+    best = int(np.nanargmax(val)) if np.isfinite(val).any() else len(history) - 1  # first best, as parse_result
+    return {
+        "best_epoch": history[best]["epoch"], "val_at_best": history[best]["val_auc"],
+        "test_at_best_val": history[best]["test_auc"], "val_last": history[-1]["val_auc"],
+        "test_last": history[-1]["test_auc"], "epochs": len(history),
+        "test_per_task_at_best_val": per_task_test[best] if per_task_test else [],
+        "test_per_task_last": per_task_test[-1] if per_task_test else [],
+        "tasks_left_out": left_out, "history": history,
+    }
+
+
+def write_json_atomic(path: str, obj) -> None:
+    """JSON with NaN written as null, to a temporary file renamed into place."""
+    tmp = path + ".tmp"
+    with open(tmp, "w") as f:
+        json.dump(_no_nan(obj), f, indent=1, default=_json_default, allow_nan=False)
+    os.replace(tmp, path)
+
+
+def _no_nan(o):
+    if isinstance(o, float) and not math.isfinite(o):
+        return None
+    if isinstance(o, dict):
+        return {k: _no_nan(v) for k, v in o.items()}
+    if isinstance(o, (list, tuple)):
+        return [_no_nan(v) for v in o]
+    return o
+
+
+def _json_default(o):
+    if isinstance(o, (np.integer,)):
+        return int(o)
+    if isinstance(o, (np.floating,)):
+        return float(o)
+    return str(o)
+
+
+def _fmt(v) -> str:
+    if isinstance(v, float):
+        return "" if math.isnan(v) else f"{v:.6f}"
+    return str(v)

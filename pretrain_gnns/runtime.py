@@ -1,0 +1,49 @@
+"""Seeding, device choice, mixed precision and package versions: the run's environment."""
+from __future__ import annotations
+
+import contextlib
+import platform
+import random
+
+import numpy as np
+import torch
+
+
+def seed_everything(seed: int) -> None:
+    """Seed Python, numpy and torch (CPU and CUDA), as the original seeded torch and numpy."""
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+    if torch.cuda.is_available():
+        torch.cuda.manual_seed_all(seed)
+
+
+def resolve_device(spec: str | int | None) -> torch.device:
+    """'cpu', 'cuda', 'cuda:N', or the original's integer GPU index; CUDA falls back to CPU with a note."""
+    if spec is None or spec == "":
+        spec = "cuda" if torch.cuda.is_available() else "cpu"
+    if isinstance(spec, int) or str(spec).isdigit():
+        spec = f"cuda:{int(spec)}"
+    device = torch.device(spec)
+    if device.type == "cuda" and not torch.cuda.is_available():
+        print(f"[device] {spec} requested but CUDA is not available: running on CPU", flush=True)
+        return torch.device("cpu")
+    return device
+
+
+def autocast(device: torch.device, precision: str):
+    """bf16 autocast on CPU or CUDA when asked; fp32 (a no-op context) by default."""
+    if precision == "bf16":
+        return torch.autocast(device_type=device.type, dtype=torch.bfloat16)
+    if precision != "fp32":
+        raise ValueError(f"unknown precision {precision!r} (fp32 or bf16)")
+    return contextlib.nullcontext()
+
+
+def package_versions() -> dict:
+    import sklearn
+    import torch_geometric
+    from rdkit import __version__ as rdkit_version
+    return {"python": platform.python_version(), "torch": torch.__version__, "torch_geometric": torch_geometric.__version__,
+            "rdkit": rdkit_version, "numpy": np.__version__, "scikit-learn": sklearn.__version__,
+            "cuda": torch.version.cuda if torch.cuda.is_available() else None}

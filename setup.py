@@ -1,0 +1,12 @@
+from setuptools import find_packages, setup
+
+setup(
+    name="pretrain-gnns",
+    version="0.1.0",
+    description="Strategies for Pre-training Graph Neural Networks (Hu et al., ICLR 2020) "
+    "on modern PyTorch / PyG 2.x / RDKit",
+    packages=find_packages(include=["pretrain_gnns", "pretrain_gnns.*", "chem", "bio"]),
+    python_requires=">=3.10",
+    install_requires=[line.strip() for line in open("requirements.txt") if line.strip()],
+    extras_require={"test": ["pytest>=7"], "plot": ["matplotlib>=3.7"]},
+)
