@@ -47,7 +47,9 @@ class DatasetSpec:
     id_column: str | None = None  # zinc_standard_agent keeps its ZINC id
     extra_columns: dict = field(default_factory=dict)  # graph attribute -> column (bace's fold)
     url: str | None = None  # public location of the raw file, for `python -m chem.download`
-    sha256: str | None = None
+    sha256: str | None = None  # of the content after gunzip; known for the byte-canonical files (SOURCES.md)
+    max_rows: int | None = None  # read only the first N rows of the raw file (quick runs on a large SMILES file)
+    has_header: bool = True  # False: a CSV without a header row; columns are then named "0", "1", ...
 
 
 SPECS: dict[str, DatasetSpec] = {s.name: s for s in [
@@ -55,19 +57,25 @@ SPECS: dict[str, DatasetSpec] = {s.name: s for s in [
                 sha256="d07a38487aeac5cee5508413e468043ef3097451d2a112701c2d60be9ec6b662"),
     DatasetSpec("tox21", label_columns=TOX21_TASKS, url=DEEPCHEM + "tox21.csv.gz"),
     DatasetSpec("toxcast", label_columns=None, canonical_smiles=True, url=DEEPCHEM + "toxcast_data.csv.gz"),
-    DatasetSpec("sider", label_columns=SIDER_TASKS, url=DEEPCHEM + "sider.csv.gz"),
+    DatasetSpec("sider", label_columns=SIDER_TASKS, url=DEEPCHEM + "sider.csv.gz",
+                sha256="71efc6ac4ca82d6545bc512509863281be0f17234afd7adaf71a71899988302e"),
     DatasetSpec("clintox", label_columns=("FDA_APPROVED", "CT_TOX"), canonical_smiles=True,
-                url=DEEPCHEM + "clintox.csv.gz"),
+                url=DEEPCHEM + "clintox.csv.gz",
+                sha256="9999816e760dd838358b5d88e81cea2fc062be4458ffa412ceecdba4f88a67b6"),
     DatasetSpec("muv", label_columns=MUV_TASKS, url=DEEPCHEM + "muv.csv.gz"),
     DatasetSpec("hiv", label_columns=("HIV_active",), url=DEEPCHEM + "HIV.csv",
-                sha256=None),
+                sha256="9ffa7fe57dc86c342627ee1d5255e937e2ab812393c73c4d16c697022f6e1d22"),
     DatasetSpec("bace", smiles_column="mol", label_columns=("Class",), extra_columns={"fold": "Model"},
                 url=DEEPCHEM + "bace.csv",
-                sha256=None),
+                sha256="f3fb9ce90bada3e2bd6148b0df13f8f8145a357bf87df0dd5b391ede974fc737"),
     DatasetSpec("mutag", smiles_column="0", label_columns=("label",), label_rule="as_is", file_format="smi",
                 labels_file="mutag_188_target.txt"),
     DatasetSpec("zinc_standard_agent", label_columns=(), label_rule="none", id_column="zinc_id"),
+    # Embedded in RDKit's wheel (chem/embedded.py builds their folders): need no download.
+    DatasetSpec("chembl2321810", label_columns=("pIC50",), label_rule="threshold", threshold=7.0),
+    DatasetSpec("rdkit_corpus", label_columns=(), label_rule="none"),
 ]}
+EMBEDDED = ("chembl2321810", "rdkit_corpus")
 
 # The original's chem_dataset.zip (all of the above, processed by the original, plus zinc_standard_agent
 # and chembl_filtered). Public location as published in the original README.
@@ -106,11 +114,16 @@ def read_raw(spec: DatasetSpec, raw_dir: str) -> RawTable:
                                 f"(found: {files or 'nothing'})")
     path = os.path.join(raw_dir, main[0])
     if spec.file_format == "smi" or path.endswith((".smi", ".smi.gz", ".can")):
-        df = pd.read_csv(path, sep=r"\s+", header=None, dtype=str, engine="python", usecols=[0])
+        df = pd.read_csv(path, sep=r"\s+", header=None, dtype=str, engine="python", usecols=[0],
+                         nrows=spec.max_rows)
         df.columns = ["0"]
         smiles_col = "0"
     else:
-        df = pd.read_csv(path, dtype={spec.smiles_column: str})
+        if spec.has_header:
+            df = pd.read_csv(path, dtype={spec.smiles_column: str}, nrows=spec.max_rows)
+        else:
+            df = pd.read_csv(path, header=None, dtype=str, nrows=spec.max_rows)
+            df.columns = [str(c) for c in df.columns]
         smiles_col = spec.smiles_column
         if smiles_col not in df.columns:
             raise ValueError(f"{path}: no SMILES column {smiles_col!r} (columns: {list(df.columns)[:10]}...)")

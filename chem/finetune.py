@@ -11,12 +11,12 @@ import sys
 
 import torch
 
-from chem.loader import MoleculeDataset
+from chem.loader import MoleculeDataset, load_dataset
 from chem.model import GNN_graphpred
-from pretrain_gnns.data_root import ENV_DATA, dataset_dir
+from pretrain_gnns.data_root import ENV_DATA
 from pretrain_gnns.finetune_loop import run_finetune
 from pretrain_gnns.graphstore import make_loader
-from pretrain_gnns.runtime import resolve_device, seed_everything
+from pretrain_gnns.runtime import adam, resolve_device, seed_everything
 from pretrain_gnns.splitters import random_scaffold_split, random_split, scaffold_split
 
 EVAL_BATCH = 512  # evaluation runs in eval mode (no dropout, fixed batch norm): batch size does not change scores
@@ -36,7 +36,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--graph_pooling", default="mean", help="graph pooling: sum, mean, max, attention, set2setN")
     p.add_argument("--JK", default="last", help="how node features across layers are combined: last, sum, max or concat")
     p.add_argument("--gnn_type", default="gin", choices=["gin", "gcn", "graphsage", "gat"], help="GNN architecture")
-    p.add_argument("--dataset", default="tox21", help="dataset name: bbbp, tox21, toxcast, sider, clintox, muv, hiv, bace, mutag")
+    p.add_argument("--dataset", default="tox21", help="dataset name: bbbp, tox21, toxcast, sider, clintox, muv, hiv, bace, mutag, or chembl2321810 (shipped with RDKit)")
     p.add_argument("--input_model_file", default="", help="pre-trained encoder state_dict to start from ('' = random init)")
     p.add_argument("--filename", default="", help="output file stem (default: <dataset>_<gnn_type>_<model>_seed<runseed>)")
     p.add_argument("--seed", type=int, default=42, help="seed for the random and random_scaffold splits")
@@ -74,7 +74,7 @@ def main(argv: list[str] | None = None) -> dict:
     args = build_parser().parse_args(argv)
     seed_everything(args.runseed)
     device = resolve_device(args.device)
-    dataset = MoleculeDataset(dataset_dir(args.dataset, args.data_root), dataset=args.dataset)
+    dataset = load_dataset(args.dataset, args.data_root)
     train, valid, test = split_dataset(dataset, args.split, args.seed)
     print(f"[{args.dataset}] {len(dataset)} molecules, {dataset.num_tasks} tasks; split {args.split}: "
           f"{len(train)}/{len(valid)}/{len(test)}", flush=True)
@@ -86,7 +86,7 @@ def main(argv: list[str] | None = None) -> dict:
     if args.input_model_file:
         model.from_pretrained(args.input_model_file)
     model.to(device)
-    optimizer = torch.optim.Adam(param_groups(model, args.lr, args.lr_scale), lr=args.lr, weight_decay=args.decay)
+    optimizer = adam(param_groups(model, args.lr, args.lr_scale), lr=args.lr, weight_decay=args.decay)
     stem = args.filename or "_".join([args.dataset, args.gnn_type, _model_tag(args.input_model_file), f"seed{args.runseed}"])
     summary = run_finetune(model, optimizer, loaders, args.epochs, device, os.path.join(args.output_dir, stem),
                            config={**vars(args), "num_tasks": dataset.num_tasks,

@@ -139,6 +139,17 @@ class MoleculeDataset(GraphDataset):
                   + (f" ({detail}) -> {os.path.join(pdir, 'skipped.csv')}" if skipped else ""), flush=True)
 
 
+def load_dataset(name: str, data_root: str | None = None, **kwargs) -> MoleculeDataset:
+    """A named dataset from the data root (--data-root / $PRETRAIN_GNNS_DATA / ./dataset), or from
+    RDKit's wheel for the embedded ones (chembl2321810, rdkit_corpus)."""
+    from chem.datasets import EMBEDDED
+    from pretrain_gnns.data_root import dataset_dir
+    if name in EMBEDDED:
+        from chem.embedded import embedded_root
+        return MoleculeDataset(embedded_root(name), dataset=name, **kwargs)
+    return MoleculeDataset(dataset_dir(name, data_root), dataset=name, **kwargs)
+
+
 def download_hint(name: str) -> str:
     from chem.datasets import SPECS
     if name in SPECS and SPECS[name].url:

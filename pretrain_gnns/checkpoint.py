@@ -54,7 +54,10 @@ def atomic_save(obj, path: str) -> None:
     fd, tmp = tempfile.mkstemp(prefix=".tmp_", dir=folder)
     os.close(fd)
     try:
-        torch.save(obj, tmp)
+        # Through a file object: torch names the zip archive after a path's stem, and the hidden
+        # temporary name (leading '.') has none, which torch.save rejects.
+        with open(tmp, "wb") as f:
+            torch.save(obj, f)
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):

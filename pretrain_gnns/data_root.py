@@ -51,11 +51,16 @@ def processed_dir(folder: str) -> str:
         os.remove(probe)
         return wanted
     except OSError:
-        cache = os.environ.get(ENV_CACHE) or os.path.join(os.path.expanduser("~"), ".cache", "pretrain_gnns")
+        cache = cache_dir()
         tag = hashlib.sha1(os.path.abspath(folder).encode()).hexdigest()[:10]
         out = os.path.join(cache, f"{os.path.basename(os.path.normpath(folder))}-{tag}", "processed")
         os.makedirs(out, exist_ok=True)
         return out
+
+
+def cache_dir() -> str:
+    """Where derived files go when the data folder is read-only: $PRETRAIN_GNNS_CACHE or ~/.cache/pretrain_gnns."""
+    return os.environ.get(ENV_CACHE) or os.path.join(os.path.expanduser("~"), ".cache", "pretrain_gnns")
 
 
 def sha256_file(path: str, chunk: int = 1 << 20) -> str:

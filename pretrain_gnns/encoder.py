@@ -47,7 +47,9 @@ class EncoderLoop(nn.Module):
     """Base of the chem and bio GNNs. Subclasses create ``self.gnns`` (one conv a layer), optionally
     ``self.batch_norms``, and define ``embed_input`` and ``prepare`` (per-batch work shared by all layers)."""
 
-    batch_norms: nn.ModuleList | None = None
+    # No class-level default here: a class attribute ``batch_norms = None`` would shadow the
+    # ModuleList that nn.Module keeps in _modules, and the batch norms would silently never run.
+    batch_norms: nn.ModuleList | None
 
     def __init__(self, num_layer: int, JK: str = "last", drop_ratio: float = 0.0) -> None:
         super().__init__()
@@ -68,10 +70,11 @@ class EncoderLoop(nn.Module):
         h = self.embed_input(x)
         graph = self.prepare(x.size(0), edge_index, edge_attr)
         h_list = [h]
+        norms = getattr(self, "batch_norms", None)
         for layer, conv in enumerate(self.gnns):
             h = conv.forward_prepared(h, graph)
-            if self.batch_norms is not None:
-                h = self.batch_norms[layer](h)
+            if norms is not None:
+                h = norms[layer](h)
             if layer < self.num_layer - 1:  # no ReLU after the last layer
                 h = F.relu(h)
             h = F.dropout(h, self.drop_ratio, training=self.training)

@@ -64,15 +64,21 @@ def _mean(per_task: list) -> float:
 def run_finetune(model: torch.nn.Module, optimizer: torch.optim.Optimizer, loaders: dict, epochs: int,
                  device: torch.device, out_prefix: str | None, config: dict, target: str = "y",
                  eval_train: bool = False, precision: str = "fp32", progress: bool = True,
-                 log: Callable[[str], None] = print) -> dict:
+                 log: Callable[[str], None] = print, extra_tests: dict | None = None) -> dict:
     """Train for ``epochs``; after each, score valid and test (and train if asked). Returns the summary
-    that is also written to ``out_prefix + '.json'`` (with ``out_prefix + '.csv'`` per epoch)."""
+    that is also written to ``out_prefix + '.json'`` (with ``out_prefix + '.csv'`` per epoch).
+
+    ``extra_tests`` {name: loader}: further test sets scored every epoch (bio's second test half),
+    reported as ``<name>_auc`` columns and ``<name>_at_best_val`` / ``<name>_last`` / per-task keys."""
     history, per_task_test = [], []
+    extra_tests = extra_tests or {}
+    per_task_extra: dict[str, list] = {name: [] for name in extra_tests}
+    fields = CSV_FIELDS[:-1] + [f"{name}_auc" for name in extra_tests] + CSV_FIELDS[-1:]
     csv_path = out_prefix + ".csv" if out_prefix else None
     if csv_path:
         os.makedirs(os.path.dirname(os.path.abspath(csv_path)), exist_ok=True)
         with open(csv_path, "w", newline="") as f:
-            csv.writer(f).writerow(CSV_FIELDS)
+            csv.writer(f).writerow(fields)
     left_out = {}
     start = time.time()
     for epoch in range(1, epochs + 1):
@@ -90,14 +96,20 @@ def run_finetune(model: torch.nn.Module, optimizer: torch.optim.Optimizer, loade
             left_out[split] = sum(a is None for a in per_task)
             if split == "test":
                 per_task_test.append(per_task)
+        for name, loader in extra_tests.items():
+            per_task = roc_auc_per_task(*predict(model, loader, device, target, precision))
+            row[f"{name}_auc"] = _mean(per_task)
+            left_out[name] = sum(a is None for a in per_task)
+            per_task_extra[name].append(per_task)
         row["seconds"] = time.time() - t0
         history.append(row)
         if csv_path:
             with open(csv_path, "a", newline="") as f:
-                csv.writer(f).writerow([_fmt(row[k]) for k in CSV_FIELDS])
+                csv.writer(f).writerow([_fmt(row[k]) for k in fields])
+        extra = "".join(f"{name} {row[f'{name}_auc']:.4f}  " for name in extra_tests)
         log(f"epoch {epoch:3d}  loss {loss:.4f}  train {row['train_auc']:.4f}  val {row['val_auc']:.4f}  "
-            f"test {row['test_auc']:.4f}  {row['seconds']:.1f}s")
-    summary = summarise(history, per_task_test, left_out)
+            f"test {row['test_auc']:.4f}  {extra}{row['seconds']:.1f}s")
+    summary = summarise(history, per_task_test, left_out, per_task_extra)
     summary.update(config=config, versions=package_versions(), seconds_total=time.time() - start,
                    device=str(device))
     if out_prefix:
@@ -107,16 +119,21 @@ def run_finetune(model: torch.nn.Module, optimizer: torch.optim.Optimizer, loade
     return summary
 
 
-def summarise(history: list[dict], per_task_test: list[list], left_out: dict) -> dict:
+def summarise(history: list[dict], per_task_test: list[list], left_out: dict,
+              per_task_extra: dict | None = None) -> dict:
     val = np.array([h["val_auc"] for h in history], dtype=float)
     best = int(np.nanargmax(val)) if np.isfinite(val).any() else len(history) - 1  # first best, as parse_result
+    extra = {}
+    for name, per_task in (per_task_extra or {}).items():
+        extra.update({f"{name}_at_best_val": history[best][f"{name}_auc"], f"{name}_last": history[-1][f"{name}_auc"],
+                      f"{name}_per_task_at_best_val": per_task[best], f"{name}_per_task_last": per_task[-1]})
     return {
         "best_epoch": history[best]["epoch"], "val_at_best": history[best]["val_auc"],
         "test_at_best_val": history[best]["test_auc"], "val_last": history[-1]["val_auc"],
         "test_last": history[-1]["test_auc"], "epochs": len(history),
         "test_per_task_at_best_val": per_task_test[best] if per_task_test else [],
         "test_per_task_last": per_task_test[-1] if per_task_test else [],
-        "tasks_left_out": left_out, "history": history,
+        **extra, "tasks_left_out": left_out, "history": history,
     }
 
 

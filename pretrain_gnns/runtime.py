@@ -47,3 +47,12 @@ def package_versions() -> dict:
     return {"python": platform.python_version(), "torch": torch.__version__, "torch_geometric": torch_geometric.__version__,
             "rdkit": rdkit_version, "numpy": np.__version__, "scikit-learn": sklearn.__version__,
             "cuda": torch.version.cuda if torch.cuda.is_available() else None}
+
+
+def adam(params, lr: float, weight_decay: float = 0.0) -> torch.optim.Adam:
+    """Adam as the original (same maths); the fused kernel where torch has it: one pass over all
+    parameters instead of a dozen elementwise ops per tensor, a fifth of a GIN step on 2 cores."""
+    try:
+        return torch.optim.Adam(params, lr=lr, weight_decay=weight_decay, fused=True)
+    except (RuntimeError, TypeError, ValueError):
+        return torch.optim.Adam(params, lr=lr, weight_decay=weight_decay)

@@ -1,0 +1,125 @@
+"""Fine-tune a bio GNN on the 40 downstream GO tasks (the original's bio/finetune.py: same flags,
+defaults and protocol).
+
+Species split: train and valid (85/15 at random, --seed) from the species 3702, 6239, 511145, 7227,
+10090, 4932, 7955; test on human (9606), cut at random (--seed) into the original's two halves:
+"easy" (test_dataset_broad, whose coarse GO labels supervised pre-training saw) and "hard"
+(test_dataset_none, never seen; the number the paper reports). Loss: BCE over all 40 labels, where
+0 means "not annotated" (unlike chem, there are no missing labels). 50 epochs.
+
+Writes <output-dir>/<filename>.csv (one row per epoch: test_auc = hard half, test_easy_auc) and
+<filename>.json (test_at_best_val / test_last = hard half; test_easy_at_best_val / test_easy_last;
+per task; config, versions).
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+import torch
+
+from bio.loader import BioDataset
+from bio.model import GNN_graphpred
+from pretrain_gnns.data_root import ENV_DATA, data_root
+from pretrain_gnns.finetune_loop import run_finetune
+from pretrain_gnns.graphstore import make_loader
+from pretrain_gnns.runtime import adam, resolve_device, seed_everything
+from pretrain_gnns.splitters import random_split, species_split
+
+TARGET = "go_target_downstream"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p.add_argument("--device", default=None, help="cpu, cuda, cuda:N, or a GPU index as in the original; default: cuda if available")
+    p.add_argument("--batch_size", type=int, default=32, help="training batch size (evaluation uses 10x)")
+    p.add_argument("--epochs", type=int, default=50, help="number of epochs to train")
+    p.add_argument("--lr", type=float, default=0.001, help="learning rate")
+    p.add_argument("--decay", type=float, default=0, help="weight decay")
+    p.add_argument("--num_layer", type=int, default=5, help="number of GNN message passing layers")
+    p.add_argument("--emb_dim", type=int, default=300, help="embedding dimensions")
+    p.add_argument("--dropout_ratio", type=float, default=0.5, help="dropout ratio")
+    p.add_argument("--graph_pooling", default="mean", help="graph pooling: sum, mean, max, attention, set2setN")
+    p.add_argument("--JK", default="last", help="how node features across layers are combined: last, sum, max or concat")
+    p.add_argument("--model_file", "--input_model_file", dest="model_file", default="",
+                   help="pre-trained encoder state_dict to start from ('' = random init)")
+    p.add_argument("--filename", default="", help="output file stem (default: bio_<gnn_type>_<model>_seed<runseed>)")
+    p.add_argument("--gnn_type", default="gin", choices=["gin", "gcn", "graphsage", "gat"], help="GNN architecture")
+    p.add_argument("--seed", type=int, default=42, help="seed for splitting the dataset")
+    p.add_argument("--runseed", type=int, default=0, help="seed for weights, dropout and batch order")
+    p.add_argument("--num_workers", type=int, default=0, help="DataLoader worker processes")
+    p.add_argument("--eval_train", type=int, default=0, help="1: also score the training set each epoch")
+    p.add_argument("--split", default="species", choices=["species", "random"], help="species (the paper's) or random 80/10/10")
+    p.add_argument("--data-root", dest="data_root", default=None,
+                   help=f"folder holding supervised/ (default: ${ENV_DATA} or ./dataset); see python -m bio.loader --help")
+    p.add_argument("--output-dir", dest="output_dir", default="runs/finetune", help="where the CSV and JSON go")
+    p.add_argument("--save-model", dest="save_model", default="", help="also save the fine-tuned model's state_dict here")
+    p.add_argument("--precision", default="fp32", choices=["fp32", "bf16"], help="bf16 autocast (opt-in; fp32 is the paper's)")
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
+    return p
+
+
+def signed_labels(batch):
+    """GO labels 1/0 -> +1/-1 for the shared masked loss and ROC-AUC, which read 0 as 'missing':
+    the result is the original's plain BCE over all labels (batches are fresh copies, so in place is safe)."""
+    y = batch[TARGET]
+    batch[TARGET] = y.to(torch.int8) * 2 - 1
+    return batch
+
+
+def split_dataset(dataset: BioDataset, split: str, seed: int) -> dict:
+    """{'train', 'valid', 'test'[, 'test_easy']} views, as the original cut them."""
+    if split == "random":
+        train, valid, test = random_split(dataset, frac_train=0.8, frac_valid=0.1, frac_test=0.1, seed=seed)
+        return {"train": train, "valid": valid, "test": test}
+    train_valid, test = species_split(dataset)
+    train, valid, _ = random_split(train_valid, frac_train=0.85, frac_valid=0.15, frac_test=0.0, seed=seed)
+    easy, hard, _ = random_split(test, frac_train=0.5, frac_valid=0.5, frac_test=0.0, seed=seed)
+    return {"train": train, "valid": valid, "test": hard, "test_easy": easy}
+
+
+def main(argv: list[str] | None = None) -> dict:
+    args = build_parser().parse_args(argv)
+    seed_everything(args.runseed)
+    device = resolve_device(args.device)
+    dataset = BioDataset(os.path.join(data_root(args.data_root), "supervised"), data_type="supervised")
+    name = "bio_synthetic" if dataset.synthetic else "bio"
+    parts = split_dataset(dataset, args.split, args.seed)
+    sizes = {k: len(v) for k, v in parts.items()}
+    print(f"[{name}] {len(dataset)} ego-networks{' (SYNTHETIC)' if dataset.synthetic else ''}, {dataset.num_tasks} "
+          f"GO tasks; split {args.split}: {sizes}", flush=True)
+    eval_batch = 10 * args.batch_size
+
+    def loader(part, shuffle=False, batch_size=eval_batch):
+        return make_loader(part, batch_size, shuffle=shuffle, transform=signed_labels,
+                           num_workers=args.num_workers if shuffle else 0)
+
+    loaders = {"train": loader(parts["train"], True, args.batch_size), "train_eval": loader(parts["train"]),
+               "valid": loader(parts["valid"]), "test": loader(parts["test"])}
+    extra = {"test_easy": loader(parts["test_easy"])} if "test_easy" in parts else {}
+    model = GNN_graphpred(args.num_layer, args.emb_dim, dataset.num_tasks, JK=args.JK, drop_ratio=args.dropout_ratio,
+                          graph_pooling=args.graph_pooling, gnn_type=args.gnn_type)
+    if args.model_file:
+        model.from_pretrained(args.model_file)
+    model.to(device)
+    optimizer = adam(model.parameters(), lr=args.lr, weight_decay=args.decay)
+    stem = args.filename or "_".join([name, args.gnn_type, _model_tag(args.model_file), f"seed{args.runseed}"])
+    config = {**vars(args), "dataset": name, "input_model_file": args.model_file, "num_tasks": dataset.num_tasks,
+              "split_sizes": sizes, "synthetic": dataset.synthetic,
+              "test_halves": "test = hard half (the paper's number), test_easy = easy half" if extra else None}
+    summary = run_finetune(model, optimizer, loaders, args.epochs, device, os.path.join(args.output_dir, stem),
+                           config=config, target=TARGET, eval_train=bool(args.eval_train),
+                           precision=args.precision, progress=not args.quiet, extra_tests=extra)
+    if args.save_model:
+        from pretrain_gnns.checkpoint import atomic_save
+        atomic_save(model.state_dict(), args.save_model)
+    return summary
+
+
+def _model_tag(path: str) -> str:
+    return os.path.splitext(os.path.basename(path))[0] if path else "scratch"
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -1,0 +1,9 @@
+"""The original's name for bio/pretrain_infomax.py (same flags)."""
+from __future__ import annotations
+
+import sys
+
+from bio.pretrain_infomax import main
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -1,0 +1,229 @@
+"""Bio pre-training methods with the original's maths (bio/pretrain_*.py, util.py MaskEdge and
+ExtractSubstructureContextPair), vectorised over the batch.
+
+- EdgeMasking (pretrain_masking.py): mask int(num_edges * mask_rate + 1) interactions per ego-network
+  (both directions' attributes -> the mask row e_8), predict each masked interaction's evidence from
+  the sum of its two end proteins' representations with ``linear_pred_edges`` (emb -> 7). As the
+  original, the 7 binary channels become one class, the first channel that is on (argmax), under
+  cross-entropy.
+- BioContextPred (pretrain_contextpred.py): the substructure is the whole ego-network, read at its
+  centre protein; the context is every protein more than l1 hops from a root (the centre with
+  --center 1, a random protein by default), embedded by a 3-layer context GNN; all context proteins
+  are overlap. cbow / skipgram scoring against other graphs' contexts, as chem.
+- BioSupervised (pretrain_supervised.py): GNN_graphpred on the coarse GO terms (go_target_pretrain),
+  BCE over all labels (0 = not annotated: no missing labels, unlike chem).
+- EdgePred and Infomax are the domain-free chem classes, given a bio GNN.
+
+``transform`` replaces fields of the freshly cut batch (never the stored graphs); randomness comes
+from torch's global RNG, which the shared loop seeds and restores.
+"""
+from __future__ import annotations
+
+import argparse
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+from torch_geometric.data import Batch
+
+from bio.model import GNN, GNN_graphpred, MASK_COLUMN, NUM_EDGE_FEATURES, NUM_EVIDENCE_CHANNELS
+# Domain-free pieces that live in chem/ today (see the report: they belong in pretrain_gnns/).
+from chem.contextpred import MODES, POOLS, context_batch, contextpred_loss, pair_scores
+from chem.pretrain_methods import EdgePred, Infomax, resolve_input_model
+from pretrain_gnns.context import ContextPairs, ball, hop_distances, induced_subgraph, random_centers
+from pretrain_gnns.encoder import encoder_out_dim
+from pretrain_gnns.graph_ops import count_from_rate, sample_nodes_per_graph
+from pretrain_gnns.pretrain_loop import PretrainMethod
+
+CONTEXT_LAYERS = 3  # the original's context GNN depth for bio
+
+
+def make_gnn(args: argparse.Namespace, num_layer: int | None = None) -> GNN:
+    return GNN(num_layer or args.num_layer, args.emb_dim, JK=args.JK, drop_ratio=args.dropout_ratio,
+               gnn_type=args.gnn_type)
+
+
+def check_paired_edges(edge_index: torch.Tensor) -> None:
+    """Bio transforms address an interaction by its first direction (i, j) followed by (j, i)."""
+    if edge_index.size(1) % 2 or not bool((edge_index[0, 0::2] == edge_index[1, 1::2]).all()):
+        raise ValueError("edge-level pre-training needs each interaction stored as consecutive (i, j), (j, i) "
+                         "edges, as the original's data and this project's stores have them")
+
+
+def edges_per_graph(batch: Batch) -> tuple[torch.Tensor, torch.Tensor]:
+    """(undirected edge count per graph, ptr over undirected edges); edges are grouped by graph."""
+    owner = batch.batch.index_select(0, batch.edge_index[0, 0::2])
+    counts = torch.bincount(owner, minlength=int(batch.num_graphs))
+    return counts, torch.cat([counts.new_zeros(1), torch.cumsum(counts, 0)])
+
+
+class EdgeMasking(PretrainMethod):
+    """Mask interactions and predict their evidence class; heads keep the original's names."""
+
+    name = "masking"
+
+    def __init__(self, gnn: GNN, mask_rate: float = 0.15) -> None:
+        super().__init__()
+        if not 0 <= mask_rate < 1:
+            raise ValueError(f"mask_rate must be in [0, 1), got {mask_rate}")
+        self.gnn, self.mask_rate = gnn, mask_rate
+        self.linear_pred_edges = nn.Linear(encoder_out_dim(gnn.num_layer, gnn.emb_dim, gnn.JK), NUM_EVIDENCE_CHANNELS)
+
+    @staticmethod
+    def add_args(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--mask_rate", type=float, default=0.15,
+                       help="share of interactions masked (int(num_edges * rate + 1) per ego-network)")
+
+    @classmethod
+    def from_args(cls, args: argparse.Namespace, dataset=None) -> "EdgeMasking":
+        return cls(make_gnn(args), args.mask_rate)
+
+    def transform(self, batch: Batch) -> Batch:
+        check_paired_edges(batch.edge_index)
+        counts, eptr = edges_per_graph(batch)
+        chosen = sample_nodes_per_graph(eptr, count_from_rate(counts, self.mask_rate))  # undirected ids
+        masked = chosen * 2  # first direction of each masked interaction
+        batch.masked_edge_idx = masked
+        batch.mask_edge_label = batch.edge_attr.index_select(0, masked)
+        edge_attr = batch.edge_attr.clone()  # a copy: the stored graphs stay as they are
+        mask_row = torch.zeros(NUM_EDGE_FEATURES, dtype=edge_attr.dtype)
+        mask_row[MASK_COLUMN] = 1
+        edge_attr[torch.cat([masked, masked + 1])] = mask_row
+        batch.edge_attr = edge_attr
+        return batch
+
+    def forward(self, batch: Batch) -> tuple[torch.Tensor, dict]:
+        h = self.gnn(batch.x, batch.edge_index, batch.edge_attr)
+        ends = batch.edge_index.index_select(1, batch.masked_edge_idx)
+        pred = self.linear_pred_edges(h.index_select(0, ends[0]) + h.index_select(0, ends[1])).float()
+        target = batch.mask_edge_label.argmax(dim=1)  # the first evidence channel that is on
+        loss = F.cross_entropy(pred, target)
+        return loss, {"acc": (pred.argmax(1) == target).float().mean().detach()}
+
+
+class BioContextPred(PretrainMethod):
+    """The main GNN (``gnn``, saved as the encoder) and a 3-layer context GNN (``context_gnn``)."""
+
+    name = "contextpred"
+
+    def __init__(self, num_layer: int = 5, emb_dim: int = 300, JK: str = "last", drop_ratio: float = 0.0,
+                 gnn_type: str = "gin", l1: int = 1, center: bool = False, neg_samples: int = 1,
+                 context_pooling: str = "mean", mode: str = "cbow") -> None:
+        super().__init__()
+        if mode not in MODES:
+            raise ValueError(f"invalid mode {mode!r}; one of {MODES}")
+        if context_pooling not in POOLS:
+            raise ValueError(f"invalid context pooling {context_pooling!r}; one of {sorted(POOLS)}")
+        if neg_samples < 1:
+            raise ValueError(f"--neg_samples {neg_samples}: need at least 1 negative per positive")
+        self.l1, self.center = l1, bool(center)
+        self.mode, self.context_pooling, self.neg_samples = mode, context_pooling, neg_samples
+        # Built in the original's order (substructure model first) so a seed draws the same weights.
+        self.gnn = GNN(num_layer, emb_dim, JK=JK, drop_ratio=drop_ratio, gnn_type=gnn_type)
+        self.context_gnn = GNN(CONTEXT_LAYERS, emb_dim, JK=JK, drop_ratio=drop_ratio, gnn_type=gnn_type)
+
+    @staticmethod
+    def add_args(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--l1", type=int, default=1, help="the context is every protein more than l1 hops from the "
+                       "root (l1 = 0: the whole ego-network, as the original's cutoff quirk)")
+        p.add_argument("--center", type=int, default=0, help="1: the root is the centre protein; 0: a random protein "
+                       "(the substructure is read at the centre either way, as the original)")
+        p.add_argument("--neg_samples", type=int, default=1, help="negative contexts per positive (cyclic shifts in the batch)")
+        p.add_argument("--context_pooling", default="mean", choices=sorted(POOLS),
+                       help="cbow: how a graph's context proteins are pooled into one context")
+        p.add_argument("--mode", default="cbow", choices=MODES,
+                       help="cbow: one pooled context per graph; skipgram: every context protein on its own")
+
+    @classmethod
+    def from_args(cls, args: argparse.Namespace, dataset=None) -> "BioContextPred":
+        return cls(args.num_layer, args.emb_dim, JK=args.JK, drop_ratio=args.dropout_ratio, gnn_type=args.gnn_type,
+                   l1=args.l1, center=bool(args.center), neg_samples=args.neg_samples,
+                   context_pooling=args.context_pooling, mode=args.mode)
+
+    def pairs(self, batch: Batch, roots: torch.Tensor | None = None) -> ContextPairs:
+        """Substructure = whole graph; context = proteins outside the root's l1-ball; overlap = context."""
+        num_nodes, G = int(batch.ptr[-1]), int(batch.num_graphs)
+        if roots is None:
+            roots = batch.center_node_idx.view(-1) if self.center else random_centers(batch.ptr)
+        dist = hop_distances(batch.edge_index, num_nodes, roots, max(self.l1, 0))
+        in_ctx = ~ball(dist, self.l1)  # unreachable proteins count as context too (the original's l2 = all)
+        ctx_count = torch.bincount(batch.batch.index_select(0, in_ctx.nonzero().view(-1)), minlength=G)
+        kept = ctx_count > 0
+        node_kept = kept.index_select(0, batch.batch)
+        sub = induced_subgraph(node_kept, batch.edge_index)
+        ctx = induced_subgraph(in_ctx & node_kept, batch.edge_index)
+        graph_rank = torch.cumsum(kept, 0) - 1
+        overlap_graph = graph_rank.index_select(0, batch.batch.index_select(0, ctx.nodes))
+        centers = batch.center_node_idx.view(-1).index_select(0, kept.nonzero().view(-1))
+        return ContextPairs(kept=kept, substruct=sub, center=sub.new_id.index_select(0, centers), context=ctx,
+                            overlap=torch.arange(ctx.nodes.numel()), overlap_graph=overlap_graph,
+                            overlap_size=torch.bincount(overlap_graph, minlength=int(kept.sum())))
+
+    def transform(self, batch: Batch) -> Batch:
+        return context_batch(batch, self.pairs(batch))
+
+    def forward(self, batch: Batch) -> tuple[torch.Tensor, dict]:
+        n_in = int(batch.num_graphs)
+        n_kept = int(batch.center_substruct_idx.numel())
+        if n_kept == 0 or batch.x_context.size(0) < 2:
+            # Nothing to score (or one lone context node, on which training-mode batch norm cannot run):
+            # a loss outside the graph leaves every gradient unset, so the step changes nothing.
+            zero = torch.zeros((), dtype=torch.float64, device=batch.x_context.device, requires_grad=True)
+            return zero, {"dropped_share": 1.0}
+        substruct_rep = self.gnn(batch.x_substruct, batch.edge_index_substruct, batch.edge_attr_substruct)
+        substruct_rep = substruct_rep.index_select(0, batch.center_substruct_idx)
+        context_rep = self.context_gnn(batch.x_context, batch.edge_index_context, batch.edge_attr_context)
+        overlap_rep = context_rep.index_select(0, batch.overlap_context_substruct_idx)
+        pos, neg = pair_scores(substruct_rep, overlap_rep, batch.batch_overlapped_context, self.mode,
+                               self.context_pooling, self.neg_samples)
+        loss, metrics = contextpred_loss(pos, neg, self.neg_samples)
+        metrics["dropped_share"] = (n_in - n_kept) / max(n_in, 1)
+        return loss, metrics
+
+
+class BioSupervised(PretrainMethod):
+    """GNN_graphpred on go_target_pretrain; the encoder inside it is what gets saved."""
+
+    name = "supervised"
+
+    def __init__(self, model: GNN_graphpred) -> None:
+        super().__init__()
+        self.model = model
+
+    @staticmethod
+    def add_args(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--graph_pooling", default="mean", help="graph pooling: sum, mean, max, attention, set2setN")
+        p.add_argument("--input_model_file", default="", help="node-level pre-trained encoder to start from "
+                       "(e.g. a masking or contextpred output; '.pth' is tried when the name has no suffix)")
+        p.add_argument("--split", default="species", choices=["species", "random"],
+                       help="species: train on the train/valid species plus the easy half of human (the hard half "
+                       "stays unseen for fine-tuning's test); random: the train and valid parts of an 80/10/10 split")
+        p.add_argument("--split_seed", type=int, default=42,
+                       help="seed of the dataset split (the original's --seed; must match bio/finetune.py --seed)")
+
+    @classmethod
+    def from_args(cls, args: argparse.Namespace, dataset=None) -> "BioSupervised":
+        model = GNN_graphpred(args.num_layer, args.emb_dim, dataset.num_pretrain_tasks, JK=args.JK,
+                              drop_ratio=args.dropout_ratio, graph_pooling=args.graph_pooling, gnn_type=args.gnn_type)
+        if args.input_model_file:
+            model.from_pretrained(resolve_input_model(args.input_model_file))
+        return cls(model)
+
+    def forward(self, batch: Batch) -> tuple[torch.Tensor, dict]:
+        logits = self.model(batch).float()
+        y = batch.go_target_pretrain.view(logits.shape).float()
+        loss = F.binary_cross_entropy_with_logits(logits, y)
+        return loss, {"acc": ((logits > 0) == (y > 0)).float().mean().detach()}
+
+    def encoder_state_dict(self) -> dict:
+        return self.model.gnn.state_dict()
+
+
+# name -> (add_args, build(args, dataset)); EdgePred and Infomax get a bio GNN instead of chem's.
+METHODS = {
+    "masking": (EdgeMasking.add_args, EdgeMasking.from_args),
+    "contextpred": (BioContextPred.add_args, BioContextPred.from_args),
+    "supervised": (BioSupervised.add_args, BioSupervised.from_args),
+    "edgepred": (EdgePred.add_args, lambda args, dataset=None: EdgePred(make_gnn(args))),
+    "infomax": (Infomax.add_args, lambda args, dataset=None: Infomax(make_gnn(args))),
+}

@@ -1,0 +1,9 @@
+"""The original's name for chem/pretrain_attrmasking.py (same flags)."""
+from __future__ import annotations
+
+import sys
+
+from chem.pretrain_attrmasking import main
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -1,0 +1,331 @@
+"""The pre-training engine shared by every method, chem and bio: one loop, many ``PretrainMethod``s.
+
+A method says what it does to a batch (``transform``, run as the DataLoader's collate, so the stored
+dataset is never touched), how it scores a batch (``forward`` -> loss and metrics) and what the
+encoder checkpoint is (``encoder_state_dict``, in the original's parameter names). The loop adds
+what the original lacked: a checkpoint after every epoch (model, optimiser, RNG; ``--resume``
+continues bit for bit), bf16 autocast, DistributedDataParallel under ``torchrun``, and a JSON
+report with per-epoch loss and accuracy, molecules per second and the share of time spent waiting
+on data.
+"""
+from __future__ import annotations
+
+import argparse
+import contextlib
+import math
+import os
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch import nn
+from torch_geometric.data import Batch
+from tqdm.auto import tqdm
+
+from pretrain_gnns.checkpoint import atomic_save, rng_state, set_rng_state
+from pretrain_gnns.data_root import ENV_DATA
+from pretrain_gnns.finetune_loop import write_json_atomic
+from pretrain_gnns.graphstore import GraphDataset, make_loader
+from pretrain_gnns.runtime import adam, autocast, package_versions, resolve_device
+
+MODEL_SUFFIXES = (".pth", ".pt")
+STATE_SUFFIX = ".state.pt"
+# Flags that must match between a training-state file and the run that resumes from it.
+RESUME_MUST_MATCH = ("method", "gnn_type", "num_layer", "emb_dim", "JK", "batch_size", "seed", "world_size")
+
+
+class PretrainMethod(nn.Module):
+    """One pre-training method: the encoder plus whatever heads the method trains beside it.
+
+    Subclasses set ``name``, hold their encoder as ``self.gnn`` (or override ``encoder_state_dict``)
+    and implement ``forward``. ``transform`` must be vectorised over the batch and must not modify
+    tensors it did not create: it works on a freshly cut Batch and replaces, never edits, fields.
+    Its randomness comes from torch's global RNG, which the loop seeds, saves and restores.
+    """
+
+    name: str = "method"
+    # Set True in a method whose forward leaves some parameters without gradient on some batches.
+    find_unused_parameters: bool = False
+
+    def transform(self, batch: Batch) -> Batch:
+        return batch
+
+    def forward(self, batch: Batch) -> tuple[torch.Tensor, dict]:
+        raise NotImplementedError
+
+    def encoder_state_dict(self) -> dict:
+        """What --output_model_file holds: the encoder's state_dict, loadable by finetune.py."""
+        return self.gnn.state_dict()
+
+
+# ---------------------------------------------------------------------------------------------- flags
+def add_pretrain_args(parser: argparse.ArgumentParser, *, batch_size: int = 256, dropout_ratio: float = 0.0,
+                      dataset: str = "zinc_standard_agent") -> argparse.ArgumentParser:
+    """The flags every pre-training script shares, with the original's names and defaults."""
+    p = parser
+    p.add_argument("--device", default=None, help="cpu, cuda, cuda:N, or a GPU index as in the original; default: cuda if available")
+    p.add_argument("--batch_size", type=int, default=batch_size, help="molecules per batch (per process under torchrun)")
+    p.add_argument("--epochs", type=int, default=100, help="number of epochs to train")
+    p.add_argument("--lr", type=float, default=0.001, help="learning rate (Adam)")
+    p.add_argument("--decay", type=float, default=0, help="weight decay")
+    p.add_argument("--num_layer", type=int, default=5, help="number of GNN message passing layers")
+    p.add_argument("--emb_dim", type=int, default=300, help="embedding dimensions")
+    p.add_argument("--dropout_ratio", type=float, default=dropout_ratio, help="dropout ratio")
+    p.add_argument("--JK", default="last", help="how node features across layers are combined: last, sum, max or concat")
+    p.add_argument("--gnn_type", default="gin", choices=["gin", "gcn", "graphsage", "gat"], help="GNN architecture")
+    p.add_argument("--dataset", default=dataset, help="dataset name, read from <data-root>/<dataset>/raw/")
+    p.add_argument("--output_model_file", default="", help="where the pre-trained encoder's state_dict goes; '.pth' is "
+                   "appended when the name has no .pth/.pt suffix, as in the original. Beside it: <stem>.json (config, "
+                   "per-epoch loss and accuracy, speed) and <file>.state.pt (the per-epoch training state for --resume). "
+                   "Empty: nothing is written")
+    p.add_argument("--num_workers", type=int, default=0, help="DataLoader worker processes (batches are cut and transformed "
+                   "in one vectorised step; 0 is fastest on 2 cores and keeps --resume bit-exact)")
+    p.add_argument("--seed", type=int, default=0, help="seed for weights, batch order and the per-batch random choices")
+    p.add_argument("--data-root", dest="data_root", default=None, help=f"folder holding <dataset>/raw/ (default: ${ENV_DATA} or ./dataset)")
+    p.add_argument("--max-molecules", dest="max_molecules", type=int, default=None,
+                   help="train on the first N molecules only (a SMILES file is read only up to row N)")
+    p.add_argument("--resume", action="store_true", help="continue from <output_model_file>.state.pt if it exists "
+                   "(same flags needed); the result equals an uninterrupted run")
+    p.add_argument("--precision", default="fp32", choices=["fp32", "bf16"], help="bf16 autocast on CPU or CUDA (opt-in; fp32 is the paper's)")
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
+    return p
+
+
+def model_path(output_model_file: str) -> str:
+    """The original appended '.pth' to --output_model_file; a name that already ends in .pth/.pt is kept."""
+    if not output_model_file:
+        return ""
+    return output_model_file if output_model_file.endswith(MODEL_SUFFIXES) else output_model_file + ".pth"
+
+
+def report_path(model_file: str) -> str:
+    return os.path.splitext(model_file)[0] + ".json"
+
+
+def state_path(model_file: str) -> str:
+    return model_file + STATE_SUFFIX
+
+
+# ---------------------------------------------------------------------------------------------- distributed
+@dataclass
+class DistInfo:
+    rank: int = 0
+    world_size: int = 1
+    local_rank: int = 0
+
+    @property
+    def enabled(self) -> bool:
+        return self.world_size > 1
+
+    @property
+    def is_main(self) -> bool:
+        return self.rank == 0
+
+
+def setup_distributed(device_spec: str | int | None = None) -> DistInfo:
+    """Join the process group when launched by torchrun (WORLD_SIZE > 1): nccl on CUDA, gloo on CPU.
+    Idempotent; a plain run gets DistInfo(0, 1, 0)."""
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    if world <= 1:
+        return DistInfo()
+    import torch.distributed as dist
+    info = DistInfo(int(os.environ["RANK"]), world, int(os.environ.get("LOCAL_RANK", "0")))
+    if not dist.is_initialized():
+        wants_cuda = torch.cuda.is_available() and (device_spec is None or "cpu" not in str(device_spec))
+        if wants_cuda:
+            torch.cuda.set_device(info.local_rank)
+        dist.init_process_group("nccl" if wants_cuda else "gloo")
+    return info
+
+
+def distributed_device(device_spec: str | int | None, info: DistInfo) -> torch.device:
+    device = resolve_device(device_spec)
+    if info.enabled and device.type == "cuda":
+        return torch.device("cuda", info.local_rank)  # one GPU per process
+    return device
+
+
+@contextlib.contextmanager
+def main_process_first(info: DistInfo):
+    """Rank 0 runs the block first (e.g. builds a dataset cache), the others then read what it wrote."""
+    import torch.distributed as dist
+    if info.enabled and not info.is_main:
+        dist.barrier()
+    yield
+    if info.enabled and info.is_main:
+        dist.barrier()
+
+
+def _all_reduce_sum(values: list[float], info: DistInfo, device: torch.device) -> list[float]:
+    if not info.enabled:
+        return values
+    import torch.distributed as dist
+    t = torch.tensor(values, dtype=torch.float64, device=device)
+    dist.all_reduce(t)
+    return t.tolist()
+
+
+# ---------------------------------------------------------------------------------------------- seeding
+def epoch_seed(seed: int, epoch: int, rank: int = 0) -> int:
+    """A seed per (run seed, epoch, rank) for the shuffling generator: restorable without saving it."""
+    return int(np.random.SeedSequence([seed, epoch, rank]).generate_state(1, dtype=np.uint64)[0] >> 1)
+
+
+# ---------------------------------------------------------------------------------------------- the loop
+def run_pretraining(method: PretrainMethod, dataset: GraphDataset, args: argparse.Namespace,
+                    *, log=print) -> dict:
+    """Train ``method`` on ``dataset`` for ``args.epochs`` epochs with Adam(lr, weight_decay=decay).
+
+    The caller seeds torch (``seed_everything(args.seed)``) before building ``method``. Writes,
+    on rank 0 and when --output_model_file is set: the training state after every epoch, then the
+    encoder state_dict and the JSON report. Returns the report.
+    """
+    info = setup_distributed(args.device)
+    device = distributed_device(args.device, info)
+    if not info.is_main:
+        log = _silent
+    out_file = model_path(getattr(args, "output_model_file", ""))
+    st_file = state_path(out_file) if out_file else ""
+    method.to(device)
+    # One Adam over encoder and heads: the original's separate Adams with equal settings, same maths.
+    optimizer = adam(method.parameters(), lr=args.lr, weight_decay=args.decay)
+    config = {**{k: v for k, v in vars(args).items()}, "method": method.name, "world_size": info.world_size,
+              "num_molecules": len(dataset)}
+
+    start_epoch, history, resumed_from = 1, [], None
+    if getattr(args, "resume", False):
+        if not st_file:
+            raise ValueError("--resume needs --output_model_file (the training state lives beside it)")
+        if os.path.exists(st_file):
+            state = torch.load(st_file, map_location="cpu", weights_only=True)
+            _check_resumable(state["config"], config, st_file)
+            method.load_state_dict(state["model"])
+            optimizer.load_state_dict(state["optimizer"])
+            set_rng_state(state["rng"])
+            if info.enabled and not info.is_main:
+                torch.manual_seed(epoch_seed(args.seed, state["epoch"], info.rank))
+            start_epoch, history, resumed_from = state["epoch"] + 1, list(state["history"]), state["epoch"]
+            log(f"[{method.name}] resuming after epoch {resumed_from} from {st_file}")
+        else:
+            log(f"[{method.name}] --resume: no training state at {st_file}; starting from scratch")
+    elif info.enabled and not info.is_main:
+        # Same initial weights everywhere (DDP also broadcasts rank 0's), different random masks per rank.
+        torch.manual_seed(epoch_seed(args.seed, 0, info.rank))
+
+    model: nn.Module = method
+    if info.enabled:
+        model = nn.parallel.DistributedDataParallel(
+            method, device_ids=[device.index] if device.type == "cuda" else None,
+            find_unused_parameters=method.find_unused_parameters)
+
+    generator = torch.Generator()
+    sampler = None
+    if info.enabled:
+        sampler = torch.utils.data.distributed.DistributedSampler(
+            dataset, num_replicas=info.world_size, rank=info.rank, shuffle=True, seed=args.seed)
+    loader = make_loader(dataset, args.batch_size, shuffle=sampler is None, transform=method.transform,
+                         sampler=sampler, num_workers=args.num_workers, generator=generator)
+    progress = not getattr(args, "quiet", False) and info.is_main
+    t_start = time.time()
+    for epoch in range(start_epoch, args.epochs + 1):
+        generator.manual_seed(epoch_seed(args.seed, epoch))
+        if sampler is not None:
+            sampler.set_epoch(epoch)
+        record = train_epoch(model, loader, optimizer, device, args.precision, info,
+                             desc=f"{method.name} epoch {epoch}/{args.epochs}", progress=progress)
+        record["epoch"] = epoch
+        history.append(record)
+        metrics = "  ".join(f"{k} {v:.4f}" for k, v in record.items() if k not in ("epoch",) and isinstance(v, float)
+                            and k not in ("seconds", "data_wait_s", "molecules_per_s", "data_share"))
+        log(f"[{method.name}] epoch {epoch:3d}  {metrics}  {record['molecules_per_s']:.0f} mol/s  "
+            f"data {100 * record['data_share']:.1f}%  {record['seconds']:.1f}s")
+        if st_file and info.is_main:
+            atomic_save({"model": method.state_dict(), "optimizer": optimizer.state_dict(), "rng": rng_state(),
+                         "epoch": epoch, "history": history, "config": _resume_config(config)}, st_file)
+
+    report = summarise(history, config, device, info, time.time() - t_start, resumed_from)
+    if out_file and info.is_main:
+        atomic_save(method.encoder_state_dict(), out_file)
+        report["output_model_file"] = out_file
+        write_json_atomic(report_path(out_file), report)
+        log(f"[{method.name}] encoder -> {out_file}; report -> {report_path(out_file)}")
+    return report
+
+
+def train_epoch(model: nn.Module, loader, optimizer: torch.optim.Optimizer, device: torch.device, precision: str,
+                info: DistInfo, desc: str = "train", progress: bool = True) -> dict:
+    """One pass over ``loader``. Time blocked on the next batch (cut, transform, copy to device) is
+    counted as data time; the rest (forward, backward, step) as compute."""
+    model.train()
+    sums: dict[str, float] = {}
+    steps, graphs, wait = 0, 0, 0.0
+    bar = tqdm(total=len(loader), desc=desc, leave=False, disable=not progress)
+    t_epoch = time.perf_counter()
+    batches = iter(loader)
+    while True:
+        t0 = time.perf_counter()
+        batch = next(batches, None)
+        if batch is None:
+            break
+        batch = batch.to(device, non_blocking=True)
+        wait += time.perf_counter() - t0
+        with autocast(device, precision):
+            loss, metrics = model(batch)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        # One host sync a step (as the original's float(loss)): keeps the data/compute split honest on CUDA.
+        values = {"loss": float(loss.detach()), **{k: float(v) for k, v in metrics.items()}}
+        for k, v in values.items():
+            sums[k] = sums.get(k, 0.0) + v
+        steps += 1
+        graphs += int(batch.num_graphs)
+        bar.update(1)
+        if progress and (steps % 10 == 1 or steps == len(loader)):
+            bar.set_postfix({k: f"{s / steps:.4f}" for k, s in sums.items()}, refresh=False)
+    bar.close()
+    seconds = time.perf_counter() - t_epoch
+    keys = sorted(sums)
+    totals = _all_reduce_sum([sums[k] for k in keys] + [steps, graphs], info, device)
+    steps_all, graphs_all = totals[-2], totals[-1]
+    record = {k: totals[i] / max(steps_all, 1) for i, k in enumerate(keys)}
+    record.update(seconds=seconds, data_wait_s=wait, data_share=wait / seconds if seconds > 0 else 0.0,
+                  molecules_per_s=graphs_all / seconds if seconds > 0 else 0.0, steps=int(steps_all),
+                  molecules=int(graphs_all))
+    if device.type == "cuda":
+        record["peak_gpu_memory_mb"] = torch.cuda.max_memory_allocated(device) / 2**20
+    return record
+
+
+def summarise(history: list[dict], config: dict, device: torch.device, info: DistInfo, seconds: float,
+              resumed_from: int | None) -> dict:
+    """The JSON report: config, per-epoch records, and speed over the epochs run (median of epochs)."""
+    speed = [h["molecules_per_s"] for h in history]
+    share = [h["data_share"] for h in history]
+    return {
+        "method": config["method"], "epochs": len(history), "history": history,
+        "final_loss": history[-1]["loss"] if history else math.nan,
+        "molecules_per_s_median": float(np.median(speed)) if speed else math.nan,
+        "data_share_median": float(np.median(share)) if share else math.nan,
+        "resumed_from_epoch": resumed_from, "seconds_this_run": seconds, "device": str(device),
+        "device_name": torch.cuda.get_device_name(device) if device.type == "cuda" else None,
+        "world_size": info.world_size, "torch_threads": torch.get_num_threads(),
+        "config": config, "versions": package_versions(),
+    }
+
+
+def _silent(*_args, **_kwargs) -> None:
+    pass
+
+
+def _resume_config(config: dict) -> dict:
+    # Plain values only: the state file must load with weights_only=True.
+    return {k: v for k, v in config.items() if isinstance(v, (int, float, str, bool, type(None)))}
+
+
+def _check_resumable(saved: dict, current: dict, path: str) -> None:
+    diffs = [f"{k}: saved {saved.get(k)!r}, now {current.get(k)!r}" for k in RESUME_MUST_MATCH
+             if saved.get(k) != current.get(k)]
+    if diffs:
+        raise ValueError(f"{path} was written by a different run; cannot resume:\n  " + "\n  ".join(diffs))

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Fine-tune sweep over MoleculeNet for one seed (the original's finetune_tune.sh, resumable).
+#
+# Usage: scripts/finetune_sweep.sh SEED [DEVICE]
+#   SEED    fine-tuning seed (--runseed); the paper uses 0..9, one call each
+#   DEVICE  passed to --device (cpu, cuda, cuda:N, or a GPU index); default: cuda if available
+#
+# Runs every dataset x configuration, where the configurations are, for each architecture: no
+# pre-training (<gnn_type>_scratch) and every MODEL_DIR/*.pth whose name starts with that architecture
+# (gin_, gcn_, graphsage_, gat_; the configuration is named by the file's stem). Results go to
+#   $OUT_DIR/<dataset>/<config>/seed<SEED>.json (+ .csv per epoch).
+# A run whose JSON exists is skipped, so a stopped sweep is resumed by running it again.
+# Then: python scripts/summarize.py $OUT_DIR; python scripts/plot.py $OUT_DIR
+#
+# Environment (defaults in brackets):
+#   DATASETS   datasets to run [bace bbbp clintox hiv muv sider tox21 toxcast]
+#   EPOCHS     fine-tuning epochs [100]
+#   MODEL_DIR  folder of pre-trained checkpoints [models/chem]
+#   GNN_TYPES  architectures to run [those of the checkpoints found, else gin]
+#   OUT_DIR    output folder [runs/finetune_sweep/chem]
+#   DATA_ROOT  passed to --data-root [chem/finetune.py's default: $PRETRAIN_GNNS_DATA or ./dataset]
+#   EXTRA_ARGS more flags for chem/finetune.py, e.g. "--quiet --num_layer 2" []
+#   PYTHON     python interpreter [python]
+
+set -u
+SWEEP_MODULE=chem.finetune
+SWEEP_PASS_DATASET=1
+DATASETS=${DATASETS:-bace bbbp clintox hiv muv sider tox21 toxcast}
+EPOCHS=${EPOCHS:-100}
+MODEL_DIR=${MODEL_DIR:-models/chem}
+OUT_DIR=${OUT_DIR:-runs/finetune_sweep/chem}
+source "$(dirname "${BASH_SOURCE[0]}")/sweep_common.sh"
+run_sweep "$@"

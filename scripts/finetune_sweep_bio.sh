@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Fine-tune sweep on the bio (PPI) task for one seed (the original's bio/finetune_tune.sh, resumable).
+#
+# Usage: scripts/finetune_sweep_bio.sh SEED [DEVICE]
+#   SEED    fine-tuning seed (--runseed); the paper uses 0..9, one call each
+#   DEVICE  passed to --device; default: cuda if available
+#
+# Configurations, for each architecture: no pre-training (<gnn_type>_scratch) and every MODEL_DIR/*.pth
+# whose name starts with that architecture (gin_, gcn_, graphsage_, gat_; named by the file's stem).
+# Results go to $OUT_DIR/bio/<config>/seed<SEED>.json (+ .csv per epoch); a run whose JSON exists is
+# skipped. Then: python scripts/summarize.py $OUT_DIR; python scripts/plot.py $OUT_DIR
+#
+# Environment (defaults in brackets):
+#   EPOCHS     fine-tuning epochs [50, as the original]
+#   MODEL_DIR  folder of pre-trained checkpoints [models/bio]
+#   GNN_TYPES  architectures to run [those of the checkpoints found, else gin]
+#   OUT_DIR    output folder [runs/finetune_sweep/bio]
+#   DATA_ROOT  passed to --data-root [bio/finetune.py's default]
+#   EXTRA_ARGS more flags for bio/finetune.py, e.g. "--split species --quiet" []
+#   PYTHON     python interpreter [python]
+#   DATASETS   name of the result folder level [bio]; bio has one task, --dataset is not passed
+
+set -u
+SWEEP_MODULE=bio.finetune
+SWEEP_PASS_DATASET=0
+DATASETS=${DATASETS:-bio}
+EPOCHS=${EPOCHS:-50}
+MODEL_DIR=${MODEL_DIR:-models/bio}
+OUT_DIR=${OUT_DIR:-runs/finetune_sweep/bio}
+source "$(dirname "${BASH_SOURCE[0]}")/sweep_common.sh"
+run_sweep "$@"

@@ -1,0 +1,54 @@
+"""Figures of a fine-tuning sweep (PNG, needs the 'plot' extra: pip install -e '.[plot]').
+
+Writes to --out:
+  gain_<rule>.png      per dataset and pre-trained model: ROC-AUC gain over no pre-training of the same
+                       architecture, negative transfer in red (one figure per selection rule);
+  curves_<dataset>.png validation and test ROC-AUC per epoch, mean over seeds with a ±1 std band.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from pretrain_gnns.result_figures import curves_figure, gain_figure
+from pretrain_gnns.results import RULES, load_results, summarize
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("sweep", help="folder of a sweep's result JSONs (OUT_DIR of scripts/finetune_sweep.sh)")
+    p.add_argument("--out", default=None, help="where the PNGs go (default: SWEEP/figures)")
+    p.add_argument("--rule", default="both", choices=[*RULES, "both"],
+                   help="selection rule of the gain figure: test at best-validation epoch, at last epoch, or both")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    loaded = load_results(args.sweep)
+    if not loaded.runs:
+        print(f"error: no fine-tuning result JSON under {args.sweep}", file=sys.stderr)
+        return 1
+    summary = summarize(loaded.runs)
+    out = args.out or os.path.join(args.sweep, "figures")
+    written = []
+    for rule in RULES if args.rule == "both" else [args.rule]:
+        path = os.path.join(out, f"gain_{rule}.png")
+        if gain_figure(summary, rule, path):
+            written.append(path)
+        else:
+            print(f"no gain figure for {rule}: no pre-trained configuration with a no-pre-training run of its "
+                  "architecture", file=sys.stderr)
+    for dataset in summary.datasets:
+        path = os.path.join(out, f"curves_{dataset}.png")
+        if curves_figure(loaded.runs, dataset, path):
+            written.append(path)
+    print(f"wrote {len(written)} figures: {', '.join(written)}")
+    for line in loaded.skipped:
+        print(f"skipped: {line}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

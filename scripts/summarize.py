@@ -1,0 +1,52 @@
+"""Summarise a fine-tuning sweep the way the paper shows it.
+
+Reads every result JSON under SWEEP (recursive; the sweep layout <dataset>/<config>/seed<N>.json, or any
+finetune result file placed by its stored config) and writes to --out:
+  summary.md          Table 1 (configurations x datasets + average, mean ± std over seeds with n, test at
+                      best-validation epoch and at last epoch side by side), Table 2 (per architecture: no
+                      pre-training, pre-trained, gain), and with --reference the difference to the paper;
+  table1.csv, table2.csv, reference_diff.csv   the same numbers in long format (ROC-AUC x 100).
+Missing runs are shown as missing, never as zero. Standard deviations are sample std (ddof=1).
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from pretrain_gnns.result_tables import write_summary
+from pretrain_gnns.results import load_results, read_reference, summarize
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("sweep", help="folder of a sweep's result JSONs (OUT_DIR of scripts/finetune_sweep.sh)")
+    p.add_argument("--out", default=None, help="where the tables go (default: SWEEP/summary)")
+    p.add_argument("--reference", default=None,
+                   help="CSV of paper numbers, columns config,dataset,mean,std (ROC-AUC x 100; dataset 'average' "
+                        "for an average over the paper's 8 datasets), e.g. scripts/paper_reference.csv")
+    p.add_argument("--quiet", action="store_true", help="do not print the markdown summary")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    loaded = load_results(args.sweep)
+    if not loaded.runs:
+        print(f"error: no fine-tuning result JSON under {args.sweep}", file=sys.stderr)
+        return 1
+    reference = read_reference(args.reference) if args.reference else None
+    summary = summarize(loaded.runs)
+    out = args.out or os.path.join(args.sweep, "summary")
+    paths = write_summary(summary, args.sweep, out, reference, loaded.skipped)
+    if not args.quiet:
+        with open(paths[0]) as f:
+            print(f.read())
+    print(f"{len(loaded.runs)} runs read, {len(loaded.skipped)} files skipped; wrote {', '.join(paths)}")
+    for line in loaded.skipped:
+        print(f"skipped: {line}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,93 @@
+# Shared body of finetune_sweep.sh (chem) and finetune_sweep_bio.sh (bio); sourced, not run.
+# The caller sets SWEEP_MODULE (python module to run), SWEEP_PASS_DATASET (1: pass --dataset) and the
+# defaults of DATASETS, EPOCHS, MODEL_DIR, OUT_DIR, then calls: run_sweep "$@"
+
+SWEEP_REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+KNOWN_GNN_TYPES="gin gcn graphsage gat"
+
+sweep_usage() {
+    # The calling script's header comment is its help text.
+    sed -n '2,/^$/{s/^# \{0,1\}//;p}' "$0"
+}
+
+sweep_die() { echo "error: $*" >&2; exit 2; }
+
+# Architecture from a checkpoint's file name prefix, empty if none matches.
+gnn_type_of() {
+    case "$(basename "$1")" in
+        gin_*) echo gin ;; gcn_*) echo gcn ;; graphsage_*) echo graphsage ;; gat_*) echo gat ;; *) echo "" ;;
+    esac
+}
+
+run_sweep() {
+    if [[ $# -ge 1 && ( $1 == -h || $1 == --help ) ]]; then sweep_usage; exit 0; fi
+    if [[ $# -lt 1 || $# -gt 2 ]]; then sweep_usage >&2; exit 2; fi
+    local seed=$1 device=${2:-}
+    [[ $seed =~ ^[0-9]+$ ]] || sweep_die "SEED must be a non-negative integer, got '$seed'"
+    [[ -d $MODEL_DIR ]] || sweep_die "MODEL_DIR '$MODEL_DIR' is not a folder (point it at the *.pth checkpoints;" \
+        "an empty folder runs only the no-pre-training configurations)"
+    [[ $EPOCHS =~ ^[0-9]+$ ]] || sweep_die "EPOCHS must be a positive integer, got '$EPOCHS'"
+
+    # Checkpoints and their architectures; GNN_TYPES defaults to the architectures found.
+    local f t found=""
+    local -a ckpts=()
+    shopt -s nullglob
+    for f in "$MODEL_DIR"/*.pth; do
+        t=$(gnn_type_of "$f")
+        if [[ -z $t ]]; then
+            echo "note: ignoring $f (its name does not start with gin_, gcn_, graphsage_ or gat_)"
+            continue
+        fi
+        ckpts+=("$f")
+        [[ " $found " == *" $t "* ]] || found="$found $t"
+    done
+    shopt -u nullglob
+    local gnn_types=${GNN_TYPES:-${found:-gin}}
+    for t in $gnn_types; do
+        [[ " $KNOWN_GNN_TYPES " == *" $t "* ]] || sweep_die "unknown GNN type '$t' in GNN_TYPES (known: $KNOWN_GNN_TYPES)"
+    done
+
+    # Configurations as "gnn_type|config|checkpoint": no pre-training first, then each checkpoint.
+    local -a configs=()
+    for t in $gnn_types; do
+        configs+=("$t|${t}_scratch|")
+        for f in "${ckpts[@]}"; do
+            [[ $(gnn_type_of "$f") == "$t" ]] && configs+=("$t|$(basename "$f" .pth)|$f")
+        done
+    done
+    for f in "${ckpts[@]}"; do
+        [[ " $gnn_types " == *" $(gnn_type_of "$f") "* ]] || echo "note: ignoring $f (GNN_TYPES is '$gnn_types')"
+    done
+
+    local dataset entry config ckpt out json ran=0 skipped=0
+    local -a failed=() args=()
+    for dataset in $DATASETS; do
+        for entry in "${configs[@]}"; do
+            IFS='|' read -r t config ckpt <<< "$entry"
+            out="$OUT_DIR/$dataset/$config"
+            json="$out/seed$seed.json"
+            if [[ -f $json ]]; then
+                echo "skip: $json exists"
+                skipped=$((skipped + 1))
+                continue
+            fi
+            args=(--gnn_type "$t" --runseed "$seed" --epochs "$EPOCHS" --output-dir "$out" --filename "seed$seed")
+            [[ -n $ckpt ]] && args+=(--input_model_file "$ckpt")
+            [[ -n $device ]] && args+=(--device "$device")
+            [[ -n ${DATA_ROOT:-} ]] && args+=(--data-root "$DATA_ROOT")
+            [[ $SWEEP_PASS_DATASET == 1 ]] && args+=(--dataset "$dataset")
+            echo "run: dataset $dataset, config $config, seed $seed"
+            # EXTRA_ARGS is split on spaces on purpose: it holds several flags.
+            # shellcheck disable=SC2086
+            if PYTHONPATH="$SWEEP_REPO${PYTHONPATH:+:$PYTHONPATH}" "${PYTHON:-python}" -m "$SWEEP_MODULE" \
+                    "${args[@]}" ${EXTRA_ARGS:-}; then
+                ran=$((ran + 1))
+            else
+                echo "FAILED: dataset $dataset, config $config, seed $seed (exit $?)" >&2
+                failed+=("$dataset/$config")
+            fi
+        done
+    done
+    echo "sweep seed $seed: $ran run, $skipped skipped (result exists), ${#failed[@]} failed${failed:+: ${failed[*]}}"
+    [[ ${#failed[@]} -eq 0 ]]
+}

@@ -1,0 +1,33 @@
+"""Launched by test_pretrain_ddp.py under torchrun: trains AttrMasking with DistributedDataParallel
+and saves this rank's final parameters to <out_dir>/rank<R>.pt, so the test can compare the ranks."""
+from __future__ import annotations
+
+import json
+import os
+import sys
+
+import torch
+
+from chem.pretrain_cli import build_parser
+from chem.pretrain_data import load_pretrain_dataset
+from chem.pretrain_methods import AttrMasking
+from pretrain_gnns.pretrain_loop import main_process_first, run_pretraining, setup_distributed
+from pretrain_gnns.runtime import seed_everything
+
+
+def main(out_dir: str, argv: list[str]) -> None:
+    args = build_parser(AttrMasking, None).parse_args(argv)
+    info = setup_distributed(args.device)
+    with main_process_first(info):
+        dataset = load_pretrain_dataset(args)
+    seed_everything(args.seed)
+    method = AttrMasking.from_args(args, dataset)
+    report = run_pretraining(method, dataset, args)
+    params = {k: v.detach().clone() for k, v in method.named_parameters()}
+    torch.save(params, os.path.join(out_dir, f"rank{info.rank}.pt"))
+    with open(os.path.join(out_dir, f"rank{info.rank}.json"), "w") as f:
+        json.dump({"history": report["history"], "world_size": report["world_size"]}, f)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1], sys.argv[2:])
