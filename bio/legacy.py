@@ -36,8 +36,14 @@ def load_pyg1_collated(path: str) -> tuple[dict, dict]:
     if not (isinstance(obj, (tuple, list)) and len(obj) == 2 and isinstance(obj[1], dict)):
         raise ValueError(f"{path}: expected a (Data, slices) pair, found {type(obj).__name__}")
     data, slices = obj
-    attrs = vars(data) if isinstance(data, LegacyData) else dict(data) if isinstance(data, dict) else None
-    if attrs is None:
+    if isinstance(data, dict):
+        attrs = data
+    elif isinstance(data, LegacyData) or type(data).__module__.startswith("torch_geometric"):
+        # Once torch_geometric is imported it registers its own Data for weights_only loading and wins
+        # over the stand-in; either way the pickled state landed in the instance's __dict__ (PyG 2.x's
+        # attribute access would refuse it: "created by an older version of PyG").
+        attrs = object.__getattribute__(data, "__dict__")
+    else:
         raise ValueError(f"{path}: first element is a {type(data).__name__}, not a PyG Data")
     return {k: v for k, v in attrs.items() if torch.is_tensor(v)}, slices
 

@@ -38,6 +38,7 @@ STORE_DIR = "graphs"
 META_FILE = "bio_meta.json"
 DATA_TYPES = ("supervised", "unsupervised")
 LABELS = ("go_target_pretrain", "go_target_downstream")
+SYNTHETIC_MARK = ".SYNTH_P"  # bio.synthetic's protein ids: <taxon>.SYNTH_P<n>
 
 
 def _store_locations(root: str) -> list[str]:
@@ -165,6 +166,9 @@ def build_from_raw(edges: str, root: str, data_type: str, go: str | None = None,
                                   progress=verbose, **kwargs)
     meta["source"] = {"edges": os.path.abspath(edges), "go": os.path.abspath(go) if go else None}
     meta.update(extra_meta or {})
+    centres = meta.get("centre_proteins") or []
+    if centres and all(SYNTHETIC_MARK in p for p in centres):  # tables written by bio.synthetic
+        meta["synthetic"] = True
     return save_dataset(store, root, meta, report, verbose)
 
 

@@ -29,9 +29,6 @@ from torch_geometric.utils import add_self_loops, degree, softmax
 from pretrain_gnns.checkpoint import load_into
 from pretrain_gnns.encoder import EncoderLoop, encoder_out_dim, make_pool
 
-# torch marks CSR tensors 'beta'; the sparse products used here are covered by the layer-maths tests.
-warnings.filterwarnings("ignore", message="Sparse CSR tensor support is in beta")
-warnings.filterwarnings("ignore", message="Sparse invariant checks are implicitly disabled")
 
 NUM_EDGE_FEATURES = 9  # 7 evidence channels, self-loop flag, mask flag
 NUM_EVIDENCE_CHANNELS = 7
@@ -81,7 +78,9 @@ def linear_aggregation(graph: PreparedGraph, kind: str) -> tuple[torch.Tensor, t
         row, _ = graph.edge_index
         w = edge_weights(graph, kind)
         n = graph.num_nodes
-        adj_t = torch.sparse_coo_tensor(graph.edge_index, w, (n, n)).coalesce().to_sparse_csr()
+        with warnings.catch_warnings():  # torch calls CSR 'beta'; the products used are covered by tests
+            warnings.simplefilter("ignore", UserWarning)
+            adj_t = torch.sparse_coo_tensor(graph.edge_index, w, (n, n)).coalesce().to_sparse_csr()
         attr_sum = torch.zeros(n, NUM_EDGE_FEATURES, device=w.device).index_add_(0, row, graph.edge_attr * w.unsqueeze(1))
         weight_sum = torch.zeros(n, device=w.device).index_add_(0, row, w)
         graph.cache[kind] = (adj_t, attr_sum, weight_sum)
@@ -119,11 +118,13 @@ class _BioConv(MessagePassing):
     def aggregate_linear(self, x: torch.Tensor, graph: PreparedGraph, kind: str) -> tuple[torch.Tensor, torch.Tensor]:
         """(sum_j w_ij x_j, sum_j w_ij e_ij) at edge_index[0], through PyG's sparse propagate path."""
         adj_t, attr_sum, weight_sum = linear_aggregation(graph, kind)
-        out = self.propagate(adj_t, x=x.float() if x.dtype != adj_t.dtype else x).to(x.dtype)
+        out = self.propagate(adj_t, x=x).to(x.dtype)
         return out, encode_sum(self.edge_encoder, attr_sum, weight_sum).to(out.dtype)
 
     def message_and_aggregate(self, adj_t: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
-        return adj_t @ x
+        # Sparse kernels have no bf16 version: under autocast the sum runs in fp32 (it is cheap).
+        with torch.autocast(device_type=x.device.type, enabled=False):
+            return adj_t @ x.to(adj_t.dtype)
 
     def forward(self, x: torch.Tensor, edge_index: torch.Tensor, edge_attr: torch.Tensor) -> torch.Tensor:
         """The original's signature: layer 0 embeds the raw (N, 1) input; self-loops are added here."""

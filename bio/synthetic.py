@@ -161,12 +161,18 @@ def build_parser() -> argparse.ArgumentParser:
                        help=f"synthetic generator parameter {name}")
     p.add_argument("--radius", type=int, default=2, help="ego-network radius in hops")
     p.add_argument("--max-neighbors", type=int, default=10, help="neighbours sampled per expanded protein (0 = all)")
+    p.add_argument("--tables-only", action="store_true",
+                   help="only write the raw tables (synthetic_raw/); build the datasets with python -m bio.loader build")
     return p
 
 
 def main(argv: list[str] | None = None) -> None:
     args = vars(build_parser().parse_args(argv))
     root, radius, max_neighbors = args.pop("data_root"), args.pop("radius"), args.pop("max_neighbors")
+    if args.pop("tables_only"):
+        paths = synthetic_tables(os.path.join(root, "synthetic_raw"), SyntheticSpec(**args))
+        print("[bio.synthetic] SYNTHETIC raw tables:\n" + "\n".join(f"  {k}: {v}" for k, v in paths.items()), flush=True)
+        return
     make_synthetic_bio(root, SyntheticSpec(**args), radius=radius, max_neighbors=max_neighbors)
 
 

@@ -84,6 +84,7 @@ def main(argv: list[str] | None = None) -> dict:
     model = GNN_graphpred(args.num_layer, args.emb_dim, dataset.num_tasks, JK=args.JK, drop_ratio=args.dropout_ratio,
                           graph_pooling=args.graph_pooling, gnn_type=args.gnn_type)
     if args.input_model_file:
+        warn_architecture_mismatch(args.input_model_file, args.gnn_type)
         model.from_pretrained(args.input_model_file)
     model.to(device)
     optimizer = adam(param_groups(model, args.lr, args.lr_scale), lr=args.lr, weight_decay=args.decay)
@@ -96,6 +97,15 @@ def main(argv: list[str] | None = None) -> dict:
         from pretrain_gnns.checkpoint import atomic_save
         atomic_save(model.state_dict(), args.save_model)
     return summary
+
+
+def warn_architecture_mismatch(path: str, gnn_type: str) -> None:
+    """GCN and GraphSAGE checkpoints have identical keys and shapes, so a strict load cannot tell them
+    apart; the released files name their architecture, so a disagreeing name gets a warning."""
+    stem = os.path.basename(path).lower()
+    named = [t for t in ("graphsage", "gcn", "gat", "gin") if stem.startswith(t + "_")]
+    if named and named[0] != gnn_type:
+        print(f"WARNING: {path} is named for {named[0]!r} but --gnn_type is {gnn_type!r}", flush=True)
 
 
 def _model_tag(path: str) -> str:

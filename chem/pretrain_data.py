@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from chem.loader import MoleculeDataset, load_dataset
-from pretrain_gnns.data_root import cache_dir, dataset_dir
+from pretrain_gnns.data_root import cache_dir
 from pretrain_gnns.graphstore import GraphDataset
 
 SMILES_COLUMN_NAMES = ("smiles", "SMILES", "Smiles", "smi", "SMI", "canonical_smiles", "mol")

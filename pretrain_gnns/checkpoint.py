@@ -28,10 +28,11 @@ def load_state_dict_file(path: str) -> dict:
 
 def describe_mismatch(model: torch.nn.Module, state: dict) -> list[str]:
     own = model.state_dict()
-    problems = [f"missing from checkpoint: {k} {tuple(v.shape)}" for k, v in own.items() if k not in state]
+    # shape mismatches first: they say most about which architecture the file was saved from
+    problems = [f"shape mismatch: {k}: checkpoint {tuple(state[k].shape)} vs model {tuple(v.shape)}"
+                for k, v in own.items() if k in state and tuple(state[k].shape) != tuple(v.shape)]
+    problems += [f"missing from checkpoint: {k} {tuple(v.shape)}" for k, v in own.items() if k not in state]
     problems += [f"unexpected in checkpoint: {k} {tuple(v.shape)}" for k, v in state.items() if k not in own]
-    problems += [f"shape mismatch: {k}: checkpoint {tuple(state[k].shape)} vs model {tuple(v.shape)}"
-                 for k, v in own.items() if k in state and tuple(state[k].shape) != tuple(v.shape)]
     return problems
 
 
@@ -40,7 +41,7 @@ def load_into(model: torch.nn.Module, path: str) -> None:
     state = load_state_dict_file(path)
     problems = describe_mismatch(model, state)
     if problems:
-        shown = "\n  ".join(problems[:20]) + (f"\n  ... and {len(problems) - 20} more" if len(problems) > 20 else "")
+        shown = "\n  ".join(problems[:60]) + (f"\n  ... and {len(problems) - 60} more" if len(problems) > 60 else "")
         raise CheckpointMismatchError(
             f"{path} does not fit {type(model).__name__} ({len(problems)} differences; check --gnn_type, "
             f"--num_layer, --emb_dim):\n  {shown}")

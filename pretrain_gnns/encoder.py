@@ -43,6 +43,21 @@ def jumping_knowledge(h_list: list[torch.Tensor], mode: str) -> torch.Tensor:
     raise ValueError(f"unknown JK {mode!r}; one of {JK_MODES}")
 
 
+def dropout(x: torch.Tensor, p: float, training: bool) -> torch.Tensor:
+    """Inverted dropout, as F.dropout: keep each entry with probability 1 - p, scale by 1 / (1 - p).
+
+    On CPU the mask comes from uniform draws compared with p: the same distribution as F.dropout's
+    Bernoulli sampling, whose per-element generator took a third of a GCN training step on 2 cores
+    (3.3 ms against 1.3 ms for an 800 x 300 batch). CUDA keeps its fused kernel.
+    """
+    if not training or p == 0.0:
+        return x
+    if x.device.type != "cpu" or p >= 1.0:
+        return F.dropout(x, p, training=True)
+    keep = torch.rand_like(x, dtype=torch.float32) >= p
+    return x * keep.to(x.dtype) * (1.0 / (1.0 - p))
+
+
 class EncoderLoop(nn.Module):
     """Base of the chem and bio GNNs. Subclasses create ``self.gnns`` (one conv a layer), optionally
     ``self.batch_norms``, and define ``embed_input`` and ``prepare`` (per-batch work shared by all layers)."""
@@ -77,7 +92,7 @@ class EncoderLoop(nn.Module):
                 h = norms[layer](h)
             if layer < self.num_layer - 1:  # no ReLU after the last layer
                 h = F.relu(h)
-            h = F.dropout(h, self.drop_ratio, training=self.training)
+            h = dropout(h, self.drop_ratio, self.training)
             h_list.append(h)
         return jumping_knowledge(h_list, self.JK)
 

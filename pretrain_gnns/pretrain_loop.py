@@ -31,6 +31,9 @@ from pretrain_gnns.runtime import adam, autocast, package_versions, resolve_devi
 
 MODEL_SUFFIXES = (".pth", ".pt")
 STATE_SUFFIX = ".state.pt"
+# What the loop itself records per epoch; every other key of an epoch record is a method's metric.
+LOOP_KEYS = ("epoch", "seconds", "data_wait_s", "data_share", "molecules_per_s", "steps", "molecules",
+             "peak_gpu_memory_mb")
 # Flags that must match between a training-state file and the run that resumes from it.
 RESUME_MUST_MATCH = ("method", "gnn_type", "num_layer", "emb_dim", "JK", "batch_size", "seed", "world_size")
 
@@ -190,8 +193,7 @@ def run_pretraining(method: PretrainMethod, dataset: GraphDataset, args: argpars
     method.to(device)
     # One Adam over encoder and heads: the original's separate Adams with equal settings, same maths.
     optimizer = adam(method.parameters(), lr=args.lr, weight_decay=args.decay)
-    config = {**{k: v for k, v in vars(args).items()}, "method": method.name, "world_size": info.world_size,
-              "num_molecules": len(dataset)}
+    config = {**vars(args), "method": method.name, "world_size": info.world_size, "num_molecules": len(dataset)}
 
     start_epoch, history, resumed_from = 1, [], None
     if getattr(args, "resume", False):
@@ -236,8 +238,7 @@ def run_pretraining(method: PretrainMethod, dataset: GraphDataset, args: argpars
                              desc=f"{method.name} epoch {epoch}/{args.epochs}", progress=progress)
         record["epoch"] = epoch
         history.append(record)
-        metrics = "  ".join(f"{k} {v:.4f}" for k, v in record.items() if k not in ("epoch",) and isinstance(v, float)
-                            and k not in ("seconds", "data_wait_s", "molecules_per_s", "data_share"))
+        metrics = "  ".join(f"{k} {v:.4f}" for k, v in record.items() if k not in LOOP_KEYS)
         log(f"[{method.name}] epoch {epoch:3d}  {metrics}  {record['molecules_per_s']:.0f} mol/s  "
             f"data {100 * record['data_share']:.1f}%  {record['seconds']:.1f}s")
         if st_file and info.is_main:
@@ -256,9 +257,14 @@ def run_pretraining(method: PretrainMethod, dataset: GraphDataset, args: argpars
 def train_epoch(model: nn.Module, loader, optimizer: torch.optim.Optimizer, device: torch.device, precision: str,
                 info: DistInfo, desc: str = "train", progress: bool = True) -> dict:
     """One pass over ``loader``. Time blocked on the next batch (cut, transform, copy to device) is
-    counted as data time; the rest (forward, backward, step) as compute."""
+    counted as data time; the rest (forward, backward, step) as compute.
+
+    Loss and metrics are summed on the device and read back only for the progress bar (every 10
+    steps) and at the end: on CUDA the host then prepares the next batch while the GPU still works
+    on this one, instead of waiting for it every step.
+    """
     model.train()
-    sums: dict[str, float] = {}
+    sums: dict[str, torch.Tensor] = {}
     steps, graphs, wait = 0, 0, 0.0
     bar = tqdm(total=len(loader), desc=desc, leave=False, disable=not progress)
     t_epoch = time.perf_counter()
@@ -275,19 +281,20 @@ def train_epoch(model: nn.Module, loader, optimizer: torch.optim.Optimizer, devi
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
-        # One host sync a step (as the original's float(loss)): keeps the data/compute split honest on CUDA.
-        values = {"loss": float(loss.detach()), **{k: float(v) for k, v in metrics.items()}}
-        for k, v in values.items():
-            sums[k] = sums.get(k, 0.0) + v
+        for k, v in (("loss", loss), *metrics.items()):
+            v = torch.as_tensor(v, device=device).detach().double()
+            sums[k] = sums[k] + v if k in sums else v
         steps += 1
         graphs += int(batch.num_graphs)
         bar.update(1)
         if progress and (steps % 10 == 1 or steps == len(loader)):
-            bar.set_postfix({k: f"{s / steps:.4f}" for k, s in sums.items()}, refresh=False)
+            bar.set_postfix({k: f"{float(s) / steps:.4f}" for k, s in sums.items()}, refresh=False)
     bar.close()
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
     seconds = time.perf_counter() - t_epoch
     keys = sorted(sums)
-    totals = _all_reduce_sum([sums[k] for k in keys] + [steps, graphs], info, device)
+    totals = _all_reduce_sum([float(sums[k]) for k in keys] + [steps, graphs], info, device)
     steps_all, graphs_all = totals[-2], totals[-1]
     record = {k: totals[i] / max(steps_all, 1) for i, k in enumerate(keys)}
     record.update(seconds=seconds, data_wait_s=wait, data_share=wait / seconds if seconds > 0 else 0.0,

@@ -82,10 +82,12 @@ def read_result(path: str, root: str) -> RunResult:
     if named and len(parts) >= 3:  # the sweep layout: <dataset>/<config>/seed<N>.json
         dataset, config, seed = parts[-3], parts[-2], int(named.group(1))
     else:
-        if "dataset" not in cfg or "runseed" not in cfg:
+        # bio/finetune.py has no --dataset: its results are recognised by the extra 'easy' test half.
+        dataset = cfg.get("dataset") or ("bio" if "test_easy_at_best_val" in data else None)
+        if dataset is None or "runseed" not in cfg:
             raise ValueError("not in <dataset>/<config>/seed<N>.json and no dataset/runseed in its config")
         stem = os.path.splitext(os.path.basename(model_file))[0]
-        dataset, seed = str(cfg["dataset"]), int(cfg["runseed"])
+        dataset, seed = str(dataset), int(cfg["runseed"])
         config = stem or f"{cfg.get('gnn_type', 'gin')}_scratch"
     if "runseed" in cfg and int(cfg["runseed"]) != seed:
         raise ValueError(f"file name says seed {seed} but the run used runseed {cfg['runseed']}")

@@ -13,6 +13,8 @@
 #   DATA_ROOT   MoleculeNet data root [$PRETRAIN_GNNS_SHARED/moleculenet]
 #   EXTRA_ARGS  more flags for chem/finetune.py [--quiet]
 #   PYTHON      python interpreter [python]
+#   JOBS        sweeps run at once, one per (seed, architecture, dataset) [1]; e.g. 16 beside a GPU
+#   EPOCHS      fine-tuning epochs [100]
 # Cost on 2 CPU cores: 4 datasets x 4 configurations x 100 epochs, roughly 1.5-2 hours per seed on an
 # otherwise idle machine. When other work shares the cores, torch's OpenMP threads spin against it and
 # epochs run many times slower: run it alone, or with OMP_NUM_THREADS=1.
@@ -35,11 +37,22 @@ for model in gcn_supervised_contextpred graphsage_supervised_contextpred; do
 done
 
 status=0  # a failed run is reported by the sweep; the tables still show what finished
-for seed in $SEEDS; do
-    DATASETS="bbbp bace clintox sider" EPOCHS=100 GNN_TYPES="gcn graphsage" MODEL_DIR="$OUT/models" \
-        OUT_DIR="$OUT/runs" DATA_ROOT=${DATA_ROOT:-$SHARED/moleculenet} EXTRA_ARGS=${EXTRA_ARGS:---quiet} \
-        "$REPO/scripts/finetune_sweep.sh" "$seed" $DEVICE || status=1
-done
+export MODEL_DIR="$OUT/models" OUT_DIR="$OUT/runs" DATA_ROOT=${DATA_ROOT:-$SHARED/moleculenet} \
+    EXTRA_ARGS=${EXTRA_ARGS:---quiet} EPOCHS=${EPOCHS:-100}
+if [[ ${JOBS:-1} -gt 1 ]]; then
+    # JOBS sweeps at once, one per (seed, architecture, dataset): for a GPU with many CPU cores beside it.
+    mkdir -p "$OUT_DIR"
+    for seed in $SEEDS; do for t in gcn graphsage; do for d in bbbp bace clintox sider; do
+        echo "$seed $t $d"; done; done; done |
+    # each line "seed architecture dataset" becomes $1 $2 $3 of one sweep ($0 = the repository)
+    xargs -P "$JOBS" -L 1 bash -c 'OMP_NUM_THREADS=1 DATASETS=$3 GNN_TYPES=$2 \
+        "$0/scripts/finetune_sweep.sh" "$1" '"$DEVICE"' > "$OUT_DIR/log_$1_$2_$3.txt" 2>&1' "$REPO" || status=1
+else
+    for seed in $SEEDS; do
+        DATASETS="bbbp bace clintox sider" GNN_TYPES="gcn graphsage" \
+            "$REPO/scripts/finetune_sweep.sh" "$seed" $DEVICE || status=1
+    done
+fi
 
 "$PYTHON" "$REPO/scripts/summarize.py" "$OUT/runs" --reference "$REPO/scripts/paper_reference.csv" \
     --out "$OUT/summary" --quiet

@@ -69,7 +69,6 @@ def mayr_folder(downstream_root, moleculenet_root, tmp_path_factory):
 
 def test_mayr_pickles_filtered_as_the_original(mayr_folder, downstream_root):
     ds = load_chembl_filtered(mayr_folder["folder"], data_root=downstream_root, workers=1, verbose=False)
-    raw = mayr_folder["raw"]
     # dropped: 2 downstream valid/test molecules, 'CC' (2 atoms), None, C80 (weight > 900)
     kept_ids = ds.graph_attr("id").tolist()
     assert kept_ids == [0, 2, 4, 7, 9, 10, 11]

@@ -10,6 +10,8 @@ import sys
 
 import pytest
 
+from bio_helpers import tiny_bio_root  # noqa: F401  (fixture)
+
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SCRIPTS = os.path.join(REPO, "scripts")
 SWEEP = os.path.join(SCRIPTS, "finetune_sweep.sh")
@@ -135,6 +137,10 @@ def test_result_without_sweep_layout_is_placed_by_its_config(tmp_path):
     assert (r.dataset, r.config, r.seed, r.architecture, r.pretrained) == ("bace", "gat_scratch", 4, "gat", False)
     assert r.scores == pytest.approx({"best_val": 70.0, "last": 60.0})
     assert r.history == ((1, pytest.approx(60.0), pytest.approx(70.0)), (2, pytest.approx(70.0), pytest.approx(60.0)))
+    write_result(str(d), "bace", "gat_scratch", 4, 0.5, 0.5, gnn="gat")  # the same run again, in the layout
+    again = load_results(str(d))
+    assert len(again.runs) == 1 and again.runs[0].scores["best_val"] == pytest.approx(50.0)
+    assert len(again.skipped) == 1 and "bace_gat_scratch_seed4.json: duplicate of" in again.skipped[0]
 
 
 def test_plot_handmade(handmade, tmp_path):
@@ -232,3 +238,24 @@ def test_sweep_summarize_plot_end_to_end(tmp_path, moleculenet_root):
     assert fig.returncode == 0, fig.stderr
     assert sorted(os.listdir(out / "figures")) == ["curves_bace.png", "curves_bbbp.png", "gain_best_val.png",
                                                    "gain_last.png"]
+
+
+def test_bio_sweep_runs_resumes_and_summarizes(tmp_path, tiny_bio_root, checkpoints):
+    """The bio sweep on the synthetic PPI data: scratch + a released checkpoint, 1 epoch; rerun skips."""
+    models = tmp_path / "models"
+    models.mkdir()
+    os.symlink(os.path.join(checkpoints, "bio", "gcn_supervised_masking.pth"), models / "gcn_supervised_masking.pth")
+    out = tmp_path / "sweep"
+    env = {"EPOCHS": "1", "MODEL_DIR": str(models), "OUT_DIR": str(out), "DATA_ROOT": tiny_bio_root,
+           "EXTRA_ARGS": "--quiet", "PYTHON": sys.executable}
+    bio_sweep = os.path.join(SCRIPTS, "finetune_sweep_bio.sh")
+    first = run(["bash", bio_sweep, "3", "cpu"], env=env)
+    assert first.returncode == 0, first.stderr[-2000:]
+    assert "2 run, 0 skipped" in first.stdout
+    again = run(["bash", bio_sweep, "3", "cpu"], env=env)
+    assert "0 run, 2 skipped" in again.stdout and "skip: " + str(out / "bio" / "gcn_scratch" / "seed3.json") in again.stdout
+    from pretrain_gnns.results import load_results, summarize
+    s = summarize(load_results(str(out)).runs)
+    assert s.datasets == ["bio"] and s.configs == ["gcn_scratch", "gcn_supervised_masking"]
+    assert s.pretrained == {"gcn_scratch": False, "gcn_supervised_masking": True}
+    assert all(0 < s.cell(c, "bio", "best_val").mean < 100 for c in s.configs)
