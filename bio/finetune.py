@@ -22,7 +22,8 @@ import torch
 from bio.loader import BioDataset
 from bio.model import GNN_graphpred
 from pretrain_gnns.data_root import ENV_DATA, data_root
-from pretrain_gnns.finetune_loop import run_finetune
+from pretrain_gnns.cli_args import add_finetune_args
+from pretrain_gnns.finetune_loop import output_stem, run_finetune, save_model
 from pretrain_gnns.graphstore import make_loader
 from pretrain_gnns.runtime import adam, resolve_device, seed_everything
 from pretrain_gnns.splitters import random_split, species_split
@@ -32,31 +33,15 @@ TARGET = "go_target_downstream"
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    p.add_argument("--device", default=None, help="cpu, cuda, cuda:N, or a GPU index as in the original; default: cuda if available")
-    p.add_argument("--batch_size", type=int, default=32, help="training batch size (evaluation uses 10x)")
-    p.add_argument("--epochs", type=int, default=50, help="number of epochs to train")
-    p.add_argument("--lr", type=float, default=0.001, help="learning rate")
-    p.add_argument("--decay", type=float, default=0, help="weight decay")
-    p.add_argument("--num_layer", type=int, default=5, help="number of GNN message passing layers")
-    p.add_argument("--emb_dim", type=int, default=300, help="embedding dimensions")
-    p.add_argument("--dropout_ratio", type=float, default=0.5, help="dropout ratio")
-    p.add_argument("--graph_pooling", default="mean", help="graph pooling: sum, mean, max, attention, set2setN")
-    p.add_argument("--JK", default="last", help="how node features across layers are combined: last, sum, max or concat")
+    add_finetune_args(p, epochs=50, batch_help="training batch size (evaluation uses 10x)",
+                      workers_help="DataLoader worker processes")
     p.add_argument("--model_file", "--input_model_file", dest="model_file", default="",
                    help="pre-trained encoder state_dict to start from ('' = random init)")
     p.add_argument("--filename", default="", help="output file stem (default: bio_<gnn_type>_<model>_seed<runseed>)")
-    p.add_argument("--gnn_type", default="gin", choices=["gin", "gcn", "graphsage", "gat"], help="GNN architecture")
     p.add_argument("--seed", type=int, default=42, help="seed for splitting the dataset")
-    p.add_argument("--runseed", type=int, default=0, help="seed for weights, dropout and batch order")
-    p.add_argument("--num_workers", type=int, default=0, help="DataLoader worker processes")
-    p.add_argument("--eval_train", type=int, default=0, help="1: also score the training set each epoch")
     p.add_argument("--split", default="species", choices=["species", "random"], help="species (the paper's) or random 80/10/10")
     p.add_argument("--data-root", dest="data_root", default=None,
                    help=f"folder holding supervised/ (default: ${ENV_DATA} or ./dataset); see python -m bio.loader --help")
-    p.add_argument("--output-dir", dest="output_dir", default="runs/finetune", help="where the CSV and JSON go")
-    p.add_argument("--save-model", dest="save_model", default="", help="also save the fine-tuned model's state_dict here")
-    p.add_argument("--precision", default="fp32", choices=["fp32", "bf16"], help="bf16 autocast (opt-in; fp32 is the paper's)")
-    p.add_argument("--quiet", action="store_true", help="no progress bars")
     return p
 
 
@@ -106,21 +91,15 @@ def main(argv: list[str] | None = None) -> dict:
         model.from_pretrained(args.model_file)
     model.to(device)
     optimizer = adam(model.parameters(), lr=args.lr, weight_decay=args.decay)
-    stem = args.filename or "_".join([name, args.gnn_type, _model_tag(args.model_file), f"seed{args.runseed}"])
+    stem = output_stem(args.filename, name, args.gnn_type, args.model_file, args.runseed)
     config = {**vars(args), "dataset": name, "input_model_file": args.model_file, "num_tasks": dataset.num_tasks,
               "split_sizes": sizes, "synthetic": dataset.synthetic,
               "test_halves": "test = hard half (the paper's number), test_easy = easy half" if extra else None}
     summary = run_finetune(model, optimizer, loaders, args.epochs, device, os.path.join(args.output_dir, stem),
                            config=config, target=TARGET, eval_train=bool(args.eval_train),
                            precision=args.precision, progress=not args.quiet, extra_tests=extra)
-    if args.save_model:
-        from pretrain_gnns.checkpoint import atomic_save
-        atomic_save(model.state_dict(), args.save_model)
+    save_model(model, args.save_model)
     return summary
-
-
-def _model_tag(path: str) -> str:
-    return os.path.splitext(os.path.basename(path))[0] if path else "scratch"
 
 
 if __name__ == "__main__":

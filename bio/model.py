@@ -11,23 +11,19 @@ Why the convs look different from a literal transcription: the edge embedding is
 9 binary channels, so sum_j W a_ij + b = W (sum_j a_ij) + deg * b. ``prepare`` aggregates the raw
 (E, 9) attributes once per batch and each layer encodes (N, 9) sums instead of building an (E, emb)
 edge tensor per layer: the same numbers (tests compare with the per-edge form) at a fraction of the
-memory traffic, since ego-networks have more edges than nodes. Node sums go through a sparse
-(CSR) adjacency product, as in chem/model.py.
+memory traffic, since ego-networks have more edges than nodes. Node sums go through the sparse
+(CSR) adjacency product of pretrain_gnns/sparse_ops.py, as chem's do.
 """
 from __future__ import annotations
-
-import warnings
-from dataclasses import dataclass, field
 
 import torch
 import torch.nn.functional as F
 from torch import nn
-from torch_geometric.nn import MessagePassing
 from torch_geometric.nn.inits import glorot, zeros
-from torch_geometric.utils import add_self_loops, degree, softmax
+from torch_geometric.utils import add_self_loops, softmax
 
-from pretrain_gnns.checkpoint import load_into
-from pretrain_gnns.encoder import EncoderLoop, encoder_out_dim, make_pool
+from pretrain_gnns.encoder import EncoderLoop, GraphPredictor
+from pretrain_gnns.sparse_ops import PreparedGraph, SparseConv, linear_aggregation
 
 
 NUM_EDGE_FEATURES = 9  # 7 evidence channels, self-loop flag, mask flag
@@ -36,55 +32,21 @@ SELF_LOOP_COLUMN = 7
 MASK_COLUMN = 8
 
 
-@dataclass
-class PreparedGraph:
-    """A batch's graph with self-loops, and the aggregation operators all layers share."""
-    edge_index: torch.Tensor  # (2, E + N): real edges, then one loop per node
-    edge_attr: torch.Tensor  # (E + N, 9) float; loops are e_7
-    num_nodes: int
-    cache: dict = field(default_factory=dict)  # per aggregation kind
-
-
 def prepare_graph(num_nodes: int, edge_index: torch.Tensor, edge_attr: torch.Tensor) -> PreparedGraph:
-    """Append one self-loop per node with the attribute e_7 (the original's order: real edges first)."""
+    """Append one self-loop per node with the attribute e_7 (the original's order: real edges first);
+    each edge's feature is its (9,) float row."""
     edge_index, _ = add_self_loops(edge_index, num_nodes=num_nodes)
     loops = torch.zeros(num_nodes, NUM_EDGE_FEATURES, dtype=torch.float32, device=edge_attr.device)
     loops[:, SELF_LOOP_COLUMN] = 1
     return PreparedGraph(edge_index, torch.cat([edge_attr.float(), loops]), num_nodes)
 
 
-def edge_weights(graph: PreparedGraph, kind: str) -> torch.Tensor:
-    """Per-edge weight of a linear aggregation at edge_index[0]: 'sum' (GIN), 'gcn'
-    (deg^-1/2[row] * deg^-1/2[col], degree over edge_index[0] including the loop), 'mean' (GraphSAGE)."""
-    row, col = graph.edge_index
-    ones = torch.ones(row.numel(), device=row.device)
-    if kind == "sum":
-        return ones
-    deg = degree(row, graph.num_nodes, dtype=ones.dtype)
-    if kind == "mean":
-        return (1.0 / deg.clamp(min=1)).index_select(0, row)
-    inv = deg.pow(-0.5)
-    inv[torch.isinf(inv)] = 0
-    return inv.index_select(0, row) * inv.index_select(0, col)
-
-
-def linear_aggregation(graph: PreparedGraph, kind: str) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """(adj_t, attr_sum, weight_sum) with sum_j w_ij (x_j + enc(a_ij)) = adj_t @ x + enc'(attr_sum, weight_sum).
-
-    The per-edge (E x emb) message tensor of the original never exists: a sparse product over the
-    nodes, plus the (N, 9) weighted sums of the raw edge attributes pushed through the affine encoder.
-    """
-    if kind not in graph.cache:
-        row, _ = graph.edge_index
-        w = edge_weights(graph, kind)
-        n = graph.num_nodes
-        with warnings.catch_warnings():  # torch calls CSR 'beta'; the products used are covered by tests
-            warnings.simplefilter("ignore", UserWarning)
-            adj_t = torch.sparse_coo_tensor(graph.edge_index, w, (n, n)).coalesce().to_sparse_csr()
-        attr_sum = torch.zeros(n, NUM_EDGE_FEATURES, device=w.device).index_add_(0, row, graph.edge_attr * w.unsqueeze(1))
-        weight_sum = torch.zeros(n, device=w.device).index_add_(0, row, w)
-        graph.cache[kind] = (adj_t, attr_sum, weight_sum)
-    return graph.cache[kind]
+def attr_sums(graph: PreparedGraph, w: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """(N, 9) sum_j w_ij a_ij and (N,) sum_j w_ij: enough to encode sum_j w_ij enc(a_ij), enc affine."""
+    row, n = graph.edge_index[0], graph.num_nodes
+    attr_sum = torch.zeros(n, NUM_EDGE_FEATURES, device=w.device).index_add_(0, row, graph.edge_feat * w.unsqueeze(1))
+    weight_sum = torch.zeros(n, device=w.device).index_add_(0, row, w)
+    return attr_sum, weight_sum
 
 
 def encode_sum(encoder: nn.Linear, attr_sum: torch.Tensor, weight_sum: torch.Tensor) -> torch.Tensor:
@@ -92,7 +54,7 @@ def encode_sum(encoder: nn.Linear, attr_sum: torch.Tensor, weight_sum: torch.Ten
     return F.linear(attr_sum, encoder.weight) + weight_sum.unsqueeze(-1) * encoder.bias
 
 
-class _BioConv(MessagePassing):
+class _BioConv(SparseConv):
     """Parts shared by the four convs: the edge encoder and, in layer 0, the input node embedding.
 
     Subclasses create their own layers first and then call ``_add_encoders``: the original's order,
@@ -100,10 +62,7 @@ class _BioConv(MessagePassing):
     """
 
     def __init__(self, aggr: str, input_layer: bool, flow: str = "source_to_target") -> None:
-        # Linear convs propagate over adj_t (rows = edge_index[0], PyG's sparse convention); GAT's
-        # per-edge attention uses flow='target_to_source' on edge_index, which gathers x_i at
-        # edge_index[0] and x_j at edge_index[1] and aggregates at edge_index[0], as PyG 1.0.3 did.
-        super().__init__(aggr=aggr, flow=flow, node_dim=0)  # node_dim 0: GAT nodes are (N, heads, emb)
+        super().__init__(aggr, flow)
         self.input_layer = input_layer
 
     def _add_encoders(self, edge_dim: int, emb_dim: int) -> None:
@@ -116,24 +75,16 @@ class _BioConv(MessagePassing):
         return self.input_node_embeddings(x.to(torch.int64).view(-1))
 
     def aggregate_linear(self, x: torch.Tensor, graph: PreparedGraph, kind: str) -> tuple[torch.Tensor, torch.Tensor]:
-        """(sum_j w_ij x_j, sum_j w_ij e_ij) at edge_index[0], through PyG's sparse propagate path."""
-        adj_t, attr_sum, weight_sum = linear_aggregation(graph, kind)
-        out = self.propagate(adj_t, x=x).to(x.dtype)
+        """(sum_j w_ij x_j, sum_j w_ij e_ij) at edge_index[0]."""
+        adj_t, attr_sum, weight_sum = linear_aggregation(graph, kind, attr_sums)
+        out = self.sum_neighbours(x, adj_t)
         return out, encode_sum(self.edge_encoder, attr_sum, weight_sum).to(out.dtype)
-
-    def message_and_aggregate(self, adj_t: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
-        # Sparse kernels have no bf16 version: under autocast the sum runs in fp32 (it is cheap).
-        with torch.autocast(device_type=x.device.type, enabled=False):
-            return adj_t @ x.to(adj_t.dtype)
 
     def forward(self, x: torch.Tensor, edge_index: torch.Tensor, edge_attr: torch.Tensor) -> torch.Tensor:
         """The original's signature: layer 0 embeds the raw (N, 1) input; self-loops are added here."""
         if self.input_layer:
             x = self.embed_input(x)
         return self.forward_prepared(x, prepare_graph(x.size(0), edge_index, edge_attr))
-
-    def forward_prepared(self, x: torch.Tensor, graph: PreparedGraph) -> torch.Tensor:
-        raise NotImplementedError
 
 
 class GINConv(_BioConv):
@@ -208,13 +159,13 @@ class GATConv(_BioConv):
         row, col = graph.edge_index
         node_i = (x * att_i).sum(-1)  # (N, H)
         node_j = (x * att_j).sum(-1)
-        edge_score = graph.edge_attr @ torch.einsum("hd,hdk->kh", att_j, w_e) + (att_j * b_e).sum(-1)
+        edge_score = graph.edge_feat @ torch.einsum("hd,hdk->kh", att_j, w_e) + (att_j * b_e).sum(-1)
         alpha = node_i.index_select(0, row) + node_j.index_select(0, col) + edge_score.to(node_i.dtype)
         alpha = F.leaky_relu(alpha, self.negative_slope)
         alpha = softmax(alpha, row, num_nodes=graph.num_nodes)  # (E + N, H)
         out = self.propagate(graph.edge_index, x=x, alpha=alpha)  # sum_j alpha_ij x_j
         attr_w = torch.zeros(graph.num_nodes, H, NUM_EDGE_FEATURES, device=x.device).index_add_(
-            0, row, alpha.unsqueeze(-1).float() * graph.edge_attr.unsqueeze(1))  # (N, H, 9)
+            0, row, alpha.unsqueeze(-1).float() * graph.edge_feat.unsqueeze(1))  # (N, H, 9)
         out = out + (torch.einsum("nhk,hdk->nhd", attr_w, w_e) + b_e).to(out.dtype)
         return out.mean(dim=1) + self.bias
 
@@ -228,13 +179,12 @@ CONVS = {"gin": GINConv, "gcn": GCNConv, "graphsage": GraphSAGEConv, "gat": GATC
 class GNN(EncoderLoop):
     """Node representations: ``num_layer`` x (conv, ReLU except after the last, dropout); no batch norm."""
 
-    def __init__(self, num_layer: int, emb_dim: int, JK: str = "last", drop_ratio: float = 0,
-                 gnn_type: str = "gin") -> None:
-        super().__init__(num_layer, JK, drop_ratio)
-        if gnn_type not in CONVS:
-            raise ValueError(f"unknown gnn_type {gnn_type!r}; one of {sorted(CONVS)}")
-        self.emb_dim, self.gnn_type = emb_dim, gnn_type
-        self.gnns = nn.ModuleList([CONVS[gnn_type](emb_dim, input_layer=(layer == 0)) for layer in range(num_layer)])
+    CONVS = CONVS
+
+    def build_layers(self) -> None:
+        # Layer 0 holds the input embedding (input_node_embeddings), as the original.
+        self.gnns = nn.ModuleList([CONVS[self.gnn_type](self.emb_dim, input_layer=(layer == 0))
+                                   for layer in range(self.num_layer)])
 
     def embed_input(self, x):
         return self.gnns[0].embed_input(x)
@@ -242,25 +192,14 @@ class GNN(EncoderLoop):
     def prepare(self, num_nodes, edge_index, edge_attr):
         return prepare_graph(num_nodes, edge_index, edge_attr)
 
-    def from_pretrained(self, model_file: str) -> None:
-        load_into(self, model_file)
 
-
-class GNN_graphpred(nn.Module):
+class GNN_graphpred(GraphPredictor):
     """GNN, then a linear layer on cat[pooled graph, centre node] to ``num_tasks`` logits."""
 
-    def __init__(self, num_layer: int, emb_dim: int, num_tasks: int, JK: str = "last", drop_ratio: float = 0,
-                 graph_pooling: str = "mean", gnn_type: str = "gin") -> None:
-        super().__init__()
-        self.num_layer, self.drop_ratio, self.JK, self.emb_dim, self.num_tasks = num_layer, drop_ratio, JK, emb_dim, num_tasks
-        self.gnn = GNN(num_layer, emb_dim, JK, drop_ratio, gnn_type=gnn_type)
-        width = encoder_out_dim(num_layer, emb_dim, JK)
-        self.pool, self.mult = make_pool(graph_pooling, width)
-        self.graph_pred_linear = nn.Linear(self.mult * width + width, num_tasks)
+    encoder_cls = GNN
 
-    def from_pretrained(self, model_file: str) -> None:
-        """Load an encoder checkpoint (the original's GNN state_dict) with strict=True, weights_only=True."""
-        load_into(self.gnn, model_file)
+    def head_width(self, node_width: int) -> int:
+        return self.mult * node_width + node_width  # pooled graph, then the centre node
 
     def graph_representation(self, *argv) -> torch.Tensor:
         """cat[pooled, centre node]; arguments: a batch, or (x, edge_index, edge_attr, batch, center_node_idx)."""
@@ -272,6 +211,3 @@ class GNN_graphpred(nn.Module):
         x, edge_index, edge_attr, batch, center = argv
         h = self.gnn(x, edge_index, edge_attr)
         return torch.cat([self.pool(h, batch), h.index_select(0, center.view(-1))], dim=1)
-
-    def forward(self, *argv) -> torch.Tensor:
-        return self.graph_pred_linear(self.graph_representation(*argv))

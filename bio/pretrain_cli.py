@@ -1,4 +1,5 @@
-"""What every bio pre-training script does: flags, data, seed, method, the shared loop.
+"""What every bio pre-training script does: the shared script steps (pretrain_gnns/pretrain_script.py)
+on ego-networks.
 
 Node-level methods read ``<data-root>/unsupervised`` (--dataset); supervised reads
 ``<data-root>/supervised`` and trains on the species split's train/valid species plus the easy half
@@ -13,24 +14,22 @@ import numpy as np
 
 from bio.loader import BioDataset, combine_dataset
 from bio.pretrain_methods import METHODS
+from pretrain_gnns import pretrain_script
 from pretrain_gnns.data_root import data_root
 from pretrain_gnns.graphstore import GraphDataset
-from pretrain_gnns.pretrain_loop import add_pretrain_args, main_process_first, run_pretraining, setup_distributed
-from pretrain_gnns.runtime import seed_everything
 from pretrain_gnns.splitters import random_split, species_split
 
 
 def build_parser(method: str, description: str | None) -> argparse.ArgumentParser:
     supervised = method == "supervised"
-    p = argparse.ArgumentParser(description=description, formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    # The original's defaults: node-level methods batch 256, dropout 0; supervised 32, 0.2.
-    add_pretrain_args(p, batch_size=32 if supervised else 256, dropout_ratio=0.2 if supervised else 0.0,
-                      dataset="supervised" if supervised else "unsupervised")
-    if not supervised:
-        p.add_argument("--model_file", dest="output_model_file", default=argparse.SUPPRESS,
-                       help="the original's name for --output_model_file")
-    METHODS[method][0](p)
-    return p
+    return pretrain_script.build_parser(METHODS[method], description, supervised=supervised,
+                                        dataset="supervised" if supervised else "unsupervised",
+                                        add_data_args=None if supervised else add_model_file_alias)
+
+
+def add_model_file_alias(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--model_file", dest="output_model_file", default=argparse.SUPPRESS,
+                   help="the original's name for --output_model_file")
 
 
 def load_bio_pretrain_dataset(args: argparse.Namespace, supervised: bool) -> GraphDataset:
@@ -56,16 +55,15 @@ def load_bio_pretrain_dataset(args: argparse.Namespace, supervised: bool) -> Gra
 
 
 def run(method: str, args: argparse.Namespace) -> dict:
-    info = setup_distributed(args.device)
-    with main_process_first(info):
+    def load(args: argparse.Namespace) -> GraphDataset:
         dataset = load_bio_pretrain_dataset(args, method == "supervised")
-    args.synthetic = bool(getattr(dataset, "synthetic", False))
-    seed_everything(args.seed)
-    model = METHODS[method][1](args, dataset)
-    if info.is_main:
-        print(f"[bio {model.name}] {len(dataset)} ego-networks{' (SYNTHETIC)' if args.synthetic else ''}, "
-              f"{sum(p.numel() for p in model.parameters()):,} parameters", flush=True)
-    return run_pretraining(model, dataset, args)
+        args.synthetic = bool(getattr(dataset, "synthetic", False))
+        return dataset
+
+    def describe(dataset: GraphDataset) -> str:
+        return f"{len(dataset)} ego-networks{' (SYNTHETIC)' if getattr(dataset, 'synthetic', False) else ''}"
+
+    return pretrain_script.run(METHODS[method], args, load, describe, tag="bio ")
 
 
 def main_for(method: str, argv: list[str] | None, description: str | None) -> dict:

@@ -12,7 +12,8 @@ ExtractSubstructureContextPair), vectorised over the batch.
   are overlap. cbow / skipgram scoring against other graphs' contexts, as chem.
 - BioSupervised (pretrain_supervised.py): GNN_graphpred on the coarse GO terms (go_target_pretrain),
   BCE over all labels (0 = not annotated: no missing labels, unlike chem).
-- EdgePred and Infomax are the domain-free chem classes, given a bio GNN.
+- EdgePred and Infomax are the domain-free classes of pretrain_gnns/pretrain_methods.py, given the
+  bio GNN; ContextPred's scoring, loss and forward are pretrain_gnns/contextpred.py's.
 
 ``transform`` replaces fields of the freshly cut batch (never the stored graphs); randomness comes
 from torch's global RNG, which the shared loop seeds and restores.
@@ -27,20 +28,15 @@ from torch import nn
 from torch_geometric.data import Batch
 
 from bio.model import GNN, GNN_graphpred, MASK_COLUMN, NUM_EDGE_FEATURES, NUM_EVIDENCE_CHANNELS
-# Domain-free pieces that live in chem/ today (see the report: they belong in pretrain_gnns/).
-from chem.contextpred import MODES, POOLS, context_batch, contextpred_loss, pair_scores
-from chem.pretrain_methods import EdgePred, Infomax, resolve_input_model
+from pretrain_gnns import pretrain_methods as shared
 from pretrain_gnns.context import ContextPairs, ball, hop_distances, induced_subgraph, random_centers
+from pretrain_gnns.contextpred import ContextPredMethod, context_batch
 from pretrain_gnns.encoder import encoder_out_dim
 from pretrain_gnns.graph_ops import count_from_rate, sample_nodes_per_graph
 from pretrain_gnns.pretrain_loop import PretrainMethod
+from pretrain_gnns.pretrain_methods import build_encoder
 
 CONTEXT_LAYERS = 3  # the original's context GNN depth for bio
-
-
-def make_gnn(args: argparse.Namespace, num_layer: int | None = None) -> GNN:
-    return GNN(num_layer or args.num_layer, args.emb_dim, JK=args.JK, drop_ratio=args.dropout_ratio,
-               gnn_type=args.gnn_type)
 
 
 def check_paired_edges(edge_index: torch.Tensor) -> None:
@@ -76,7 +72,7 @@ class EdgeMasking(PretrainMethod):
 
     @classmethod
     def from_args(cls, args: argparse.Namespace, dataset=None) -> "EdgeMasking":
-        return cls(make_gnn(args), args.mask_rate)
+        return cls(build_encoder(GNN, args), args.mask_rate)
 
     def transform(self, batch: Batch) -> Batch:
         check_paired_edges(batch.edge_index)
@@ -101,23 +97,14 @@ class EdgeMasking(PretrainMethod):
         return loss, {"acc": (pred.argmax(1) == target).float().mean().detach()}
 
 
-class BioContextPred(PretrainMethod):
+class BioContextPred(ContextPredMethod):
     """The main GNN (``gnn``, saved as the encoder) and a 3-layer context GNN (``context_gnn``)."""
-
-    name = "contextpred"
 
     def __init__(self, num_layer: int = 5, emb_dim: int = 300, JK: str = "last", drop_ratio: float = 0.0,
                  gnn_type: str = "gin", l1: int = 1, center: bool = False, neg_samples: int = 1,
                  context_pooling: str = "mean", mode: str = "cbow") -> None:
-        super().__init__()
-        if mode not in MODES:
-            raise ValueError(f"invalid mode {mode!r}; one of {MODES}")
-        if context_pooling not in POOLS:
-            raise ValueError(f"invalid context pooling {context_pooling!r}; one of {sorted(POOLS)}")
-        if neg_samples < 1:
-            raise ValueError(f"--neg_samples {neg_samples}: need at least 1 negative per positive")
+        super().__init__(neg_samples, context_pooling, mode)
         self.l1, self.center = l1, bool(center)
-        self.mode, self.context_pooling, self.neg_samples = mode, context_pooling, neg_samples
         # Built in the original's order (substructure model first) so a seed draws the same weights.
         self.gnn = GNN(num_layer, emb_dim, JK=JK, drop_ratio=drop_ratio, gnn_type=gnn_type)
         self.context_gnn = GNN(CONTEXT_LAYERS, emb_dim, JK=JK, drop_ratio=drop_ratio, gnn_type=gnn_type)
@@ -128,17 +115,11 @@ class BioContextPred(PretrainMethod):
                        "root (l1 = 0: the whole ego-network, as the original's cutoff quirk)")
         p.add_argument("--center", type=int, default=0, help="1: the root is the centre protein; 0: a random protein "
                        "(the substructure is read at the centre either way, as the original)")
-        p.add_argument("--neg_samples", type=int, default=1, help="negative contexts per positive (cyclic shifts in the batch)")
-        p.add_argument("--context_pooling", default="mean", choices=sorted(POOLS),
-                       help="cbow: how a graph's context proteins are pooled into one context")
-        p.add_argument("--mode", default="cbow", choices=MODES,
-                       help="cbow: one pooled context per graph; skipgram: every context protein on its own")
+        ContextPredMethod.add_scoring_args(p)
 
-    @classmethod
-    def from_args(cls, args: argparse.Namespace, dataset=None) -> "BioContextPred":
-        return cls(args.num_layer, args.emb_dim, JK=args.JK, drop_ratio=args.dropout_ratio, gnn_type=args.gnn_type,
-                   l1=args.l1, center=bool(args.center), neg_samples=args.neg_samples,
-                   context_pooling=args.context_pooling, mode=args.mode)
+    @staticmethod
+    def context_args(args: argparse.Namespace) -> dict:
+        return {"l1": args.l1, "center": bool(args.center)}
 
     def pairs(self, batch: Batch, roots: torch.Tensor | None = None) -> ContextPairs:
         """Substructure = whole graph; context = proteins outside the root's l1-ball; overlap = context."""
@@ -162,52 +143,24 @@ class BioContextPred(PretrainMethod):
     def transform(self, batch: Batch) -> Batch:
         return context_batch(batch, self.pairs(batch))
 
-    def forward(self, batch: Batch) -> tuple[torch.Tensor, dict]:
-        n_in = int(batch.num_graphs)
-        n_kept = int(batch.center_substruct_idx.numel())
-        if n_kept == 0 or batch.x_context.size(0) < 2:
-            # Nothing to score (or one lone context node, on which training-mode batch norm cannot run):
-            # a loss outside the graph leaves every gradient unset, so the step changes nothing.
-            zero = torch.zeros((), dtype=torch.float64, device=batch.x_context.device, requires_grad=True)
-            return zero, {"dropped_share": 1.0}
-        substruct_rep = self.gnn(batch.x_substruct, batch.edge_index_substruct, batch.edge_attr_substruct)
-        substruct_rep = substruct_rep.index_select(0, batch.center_substruct_idx)
-        context_rep = self.context_gnn(batch.x_context, batch.edge_index_context, batch.edge_attr_context)
-        overlap_rep = context_rep.index_select(0, batch.overlap_context_substruct_idx)
-        pos, neg = pair_scores(substruct_rep, overlap_rep, batch.batch_overlapped_context, self.mode,
-                               self.context_pooling, self.neg_samples)
-        loss, metrics = contextpred_loss(pos, neg, self.neg_samples)
-        metrics["dropped_share"] = (n_in - n_kept) / max(n_in, 1)
-        return loss, metrics
 
+class BioSupervised(shared.GraphSupervised):
+    """GNN_graphpred on go_target_pretrain: BCE over all labels (0 = not annotated)."""
 
-class BioSupervised(PretrainMethod):
-    """GNN_graphpred on go_target_pretrain; the encoder inside it is what gets saved."""
-
-    name = "supervised"
-
-    def __init__(self, model: GNN_graphpred) -> None:
-        super().__init__()
-        self.model = model
+    model_cls = GNN_graphpred
 
     @staticmethod
     def add_args(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--graph_pooling", default="mean", help="graph pooling: sum, mean, max, attention, set2setN")
-        p.add_argument("--input_model_file", default="", help="node-level pre-trained encoder to start from "
-                       "(e.g. a masking or contextpred output; '.pth' is tried when the name has no suffix)")
+        shared.GraphSupervised.add_args(p)
         p.add_argument("--split", default="species", choices=["species", "random"],
                        help="species: train on the train/valid species plus the easy half of human (the hard half "
                        "stays unseen for fine-tuning's test); random: the train and valid parts of an 80/10/10 split")
         p.add_argument("--split_seed", type=int, default=42,
                        help="seed of the dataset split (the original's --seed; must match bio/finetune.py --seed)")
 
-    @classmethod
-    def from_args(cls, args: argparse.Namespace, dataset=None) -> "BioSupervised":
-        model = GNN_graphpred(args.num_layer, args.emb_dim, dataset.num_pretrain_tasks, JK=args.JK,
-                              drop_ratio=args.dropout_ratio, graph_pooling=args.graph_pooling, gnn_type=args.gnn_type)
-        if args.input_model_file:
-            model.from_pretrained(resolve_input_model(args.input_model_file))
-        return cls(model)
+    @staticmethod
+    def num_tasks(dataset) -> int:
+        return dataset.num_pretrain_tasks
 
     def forward(self, batch: Batch) -> tuple[torch.Tensor, dict]:
         logits = self.model(batch).float()
@@ -215,15 +168,17 @@ class BioSupervised(PretrainMethod):
         loss = F.binary_cross_entropy_with_logits(logits, y)
         return loss, {"acc": ((logits > 0) == (y > 0)).float().mean().detach()}
 
-    def encoder_state_dict(self) -> dict:
-        return self.model.gnn.state_dict()
+
+class EdgePred(shared.EdgePred):
+    """The domain-free EdgePred on the bio GNN: interacting protein pairs against sampled other pairs."""
+
+    encoder_cls = GNN
 
 
-# name -> (add_args, build(args, dataset)); EdgePred and Infomax get a bio GNN instead of chem's.
-METHODS = {
-    "masking": (EdgeMasking.add_args, EdgeMasking.from_args),
-    "contextpred": (BioContextPred.add_args, BioContextPred.from_args),
-    "supervised": (BioSupervised.add_args, BioSupervised.from_args),
-    "edgepred": (EdgePred.add_args, lambda args, dataset=None: EdgePred(make_gnn(args))),
-    "infomax": (Infomax.add_args, lambda args, dataset=None: Infomax(make_gnn(args))),
-}
+class Infomax(shared.Infomax):
+    """The domain-free Deep Graph Infomax on the bio GNN (ego-network summaries)."""
+
+    encoder_cls = GNN
+
+
+METHODS = {cls.name: cls for cls in (EdgeMasking, BioContextPred, BioSupervised, EdgePred, Infomax)}

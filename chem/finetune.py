@@ -14,7 +14,8 @@ import torch
 from chem.loader import MoleculeDataset, load_dataset
 from chem.model import GNN_graphpred
 from pretrain_gnns.data_root import ENV_DATA
-from pretrain_gnns.finetune_loop import run_finetune
+from pretrain_gnns.cli_args import add_finetune_args
+from pretrain_gnns.finetune_loop import output_stem, run_finetune, save_model
 from pretrain_gnns.graphstore import make_loader
 from pretrain_gnns.runtime import adam, resolve_device, seed_everything
 from pretrain_gnns.splitters import random_scaffold_split, random_split, scaffold_split
@@ -24,31 +25,15 @@ EVAL_BATCH = 512  # evaluation runs in eval mode (no dropout, fixed batch norm):
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    p.add_argument("--device", default=None, help="cpu, cuda, cuda:N, or a GPU index as in the original; default: cuda if available")
-    p.add_argument("--batch_size", type=int, default=32, help="training batch size")
-    p.add_argument("--epochs", type=int, default=100, help="number of epochs to train")
-    p.add_argument("--lr", type=float, default=0.001, help="learning rate")
+    add_finetune_args(p, epochs=100, batch_help="training batch size",
+                      workers_help="DataLoader worker processes (batches are cut in one go; 0 is fastest on 2 cores)")
     p.add_argument("--lr_scale", type=float, default=1, help="relative learning rate of the prediction head (and attention pooling)")
-    p.add_argument("--decay", type=float, default=0, help="weight decay")
-    p.add_argument("--num_layer", type=int, default=5, help="number of GNN message passing layers")
-    p.add_argument("--emb_dim", type=int, default=300, help="embedding dimensions")
-    p.add_argument("--dropout_ratio", type=float, default=0.5, help="dropout ratio")
-    p.add_argument("--graph_pooling", default="mean", help="graph pooling: sum, mean, max, attention, set2setN")
-    p.add_argument("--JK", default="last", help="how node features across layers are combined: last, sum, max or concat")
-    p.add_argument("--gnn_type", default="gin", choices=["gin", "gcn", "graphsage", "gat"], help="GNN architecture")
     p.add_argument("--dataset", default="tox21", help="dataset name: bbbp, tox21, toxcast, sider, clintox, muv, hiv, bace, mutag, or chembl2321810 (shipped with RDKit)")
     p.add_argument("--input_model_file", default="", help="pre-trained encoder state_dict to start from ('' = random init)")
     p.add_argument("--filename", default="", help="output file stem (default: <dataset>_<gnn_type>_<model>_seed<runseed>)")
     p.add_argument("--seed", type=int, default=42, help="seed for the random and random_scaffold splits")
-    p.add_argument("--runseed", type=int, default=0, help="seed for weights, dropout and batch order")
     p.add_argument("--split", default="scaffold", choices=["scaffold", "random", "random_scaffold"], help="dataset split")
-    p.add_argument("--eval_train", type=int, default=0, help="1: also score the training set each epoch")
-    p.add_argument("--num_workers", type=int, default=0, help="DataLoader worker processes (batches are cut in one go; 0 is fastest on 2 cores)")
     p.add_argument("--data-root", dest="data_root", default=None, help=f"folder holding <dataset>/raw/ (default: ${ENV_DATA} or ./dataset)")
-    p.add_argument("--output-dir", dest="output_dir", default="runs/finetune", help="where the CSV and JSON go")
-    p.add_argument("--save-model", dest="save_model", default="", help="also save the fine-tuned model's state_dict here")
-    p.add_argument("--precision", default="fp32", choices=["fp32", "bf16"], help="bf16 autocast (opt-in; fp32 is the paper's)")
-    p.add_argument("--quiet", action="store_true", help="no progress bars")
     return p
 
 
@@ -88,14 +73,12 @@ def main(argv: list[str] | None = None) -> dict:
         model.from_pretrained(args.input_model_file)
     model.to(device)
     optimizer = adam(param_groups(model, args.lr, args.lr_scale), lr=args.lr, weight_decay=args.decay)
-    stem = args.filename or "_".join([args.dataset, args.gnn_type, _model_tag(args.input_model_file), f"seed{args.runseed}"])
+    stem = output_stem(args.filename, args.dataset, args.gnn_type, args.input_model_file, args.runseed)
     summary = run_finetune(model, optimizer, loaders, args.epochs, device, os.path.join(args.output_dir, stem),
                            config={**vars(args), "num_tasks": dataset.num_tasks,
                                    "split_sizes": [len(train), len(valid), len(test)]},
                            eval_train=bool(args.eval_train), precision=args.precision, progress=not args.quiet)
-    if args.save_model:
-        from pretrain_gnns.checkpoint import atomic_save
-        atomic_save(model.state_dict(), args.save_model)
+    save_model(model, args.save_model)
     return summary
 
 
@@ -106,10 +89,6 @@ def warn_architecture_mismatch(path: str, gnn_type: str) -> None:
     named = [t for t in ("graphsage", "gcn", "gat", "gin") if stem.startswith(t + "_")]
     if named and named[0] != gnn_type:
         print(f"WARNING: {path} is named for {named[0]!r} but --gnn_type is {gnn_type!r}", flush=True)
-
-
-def _model_tag(path: str) -> str:
-    return os.path.splitext(os.path.basename(path))[0] if path else "scratch"
 
 
 if __name__ == "__main__":

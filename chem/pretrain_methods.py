@@ -1,4 +1,6 @@
 """Chem pre-training methods with the original's maths: AttrMasking, EdgePred, Infomax, Supervised.
+EdgePred, Infomax and the supervised base are domain-free (pretrain_gnns/pretrain_methods.py): here
+they only get the chem GNN (and Supervised its labels and masked loss).
 
 Each is a ``PretrainMethod`` (pretrain_gnns.pretrain_loop): ``transform`` prepares a whole batch in
 one vectorised step (it runs as the DataLoader's collate and replaces fields of the freshly cut
@@ -9,41 +11,24 @@ Heads keep the original's names (linear_pred_atoms, linear_pred_bonds, discrimin
 from __future__ import annotations
 
 import argparse
-import math
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 from torch_geometric.data import Batch
-from torch_geometric.nn import global_mean_pool
 
 from chem.features import MASK_ATOM_INDEX, MASK_BOND_TYPE
 from chem.model import GNN, GNN_graphpred
+from pretrain_gnns import pretrain_methods as shared
 from pretrain_gnns.encoder import encoder_out_dim
-from pretrain_gnns.graph_ops import (count_from_rate, cycle_index, edges_touching, graph_sizes,
-                                     sample_negative_edges, sample_nodes_per_graph)
+from pretrain_gnns.graph_ops import count_from_rate, edges_touching, graph_sizes, sample_nodes_per_graph
 from pretrain_gnns.metrics import masked_bce_loss
 from pretrain_gnns.pretrain_loop import PretrainMethod
+# Re-exported: the domain-free pieces live in pretrain_gnns/pretrain_methods.py.
+from pretrain_gnns.pretrain_methods import Discriminator, build_encoder, resolve_input_model  # noqa: F401
 
 NUM_ATOM_CLASSES = 119  # the original's head predicts atom types 0..118 (the mask token is not a class)
 NUM_BOND_CLASSES = 4  # SINGLE, DOUBLE, TRIPLE, AROMATIC
-
-
-def make_gnn(args: argparse.Namespace) -> GNN:
-    return GNN(args.num_layer, args.emb_dim, JK=args.JK, drop_ratio=args.dropout_ratio, gnn_type=args.gnn_type)
-
-
-def _bce_pair(positive: torch.Tensor, negative: torch.Tensor) -> torch.Tensor:
-    """BCE(positive scores, 1) + BCE(negative scores, 0), each a mean, as the original's two criteria."""
-    loss = F.binary_cross_entropy_with_logits(positive, torch.ones_like(positive))
-    if negative.numel():
-        loss = loss + F.binary_cross_entropy_with_logits(negative, torch.zeros_like(negative))
-    return loss
-
-
-def _pair_accuracy(positive: torch.Tensor, negative: torch.Tensor) -> torch.Tensor:
-    """The original's accuracy: (positives > 0 + negatives < 0) / (2 * number of positives)."""
-    return ((positive > 0).sum() + (negative < 0).sum()).float() / max(2 * positive.numel(), 1)
 
 
 class AttrMasking(PretrainMethod):
@@ -70,7 +55,7 @@ class AttrMasking(PretrainMethod):
 
     @classmethod
     def from_args(cls, args: argparse.Namespace, dataset=None) -> "AttrMasking":
-        return cls(make_gnn(args), args.mask_rate, bool(args.mask_edge))
+        return cls(build_encoder(GNN, args), args.mask_rate, bool(args.mask_edge))
 
     def transform(self, batch: Batch) -> Batch:
         k = count_from_rate(graph_sizes(batch.ptr), self.mask_rate)
@@ -108,107 +93,22 @@ class AttrMasking(PretrainMethod):
         return loss, metrics
 
 
-class EdgePred(PretrainMethod):
-    """Dot-product scores of node pairs: every bond (one direction) against as many sampled
-    non-bonded pairs per molecule (the original NegativeEdge: up to 5 * num_edges draws)."""
+class EdgePred(shared.EdgePred):
+    """The domain-free EdgePred on the chem GNN: bonded atom pairs against sampled non-bonded ones."""
 
-    name = "edgepred"
-
-    def __init__(self, gnn: GNN) -> None:
-        super().__init__()
-        self.gnn = gnn
-
-    @staticmethod
-    def add_args(p: argparse.ArgumentParser) -> None:
-        pass
-
-    @classmethod
-    def from_args(cls, args: argparse.Namespace, dataset=None) -> "EdgePred":
-        return cls(make_gnn(args))
-
-    def transform(self, batch: Batch) -> Batch:
-        num_graphs = batch.ptr.numel() - 1
-        directed = torch.bincount(batch.batch[batch.edge_index[0]], minlength=num_graphs)
-        batch.negative_edge_index = sample_negative_edges(batch.edge_index, batch.ptr, num_per_graph=directed // 2,
-                                                          tries_per_graph=5 * directed)
-        return batch
-
-    def forward(self, batch: Batch) -> tuple[torch.Tensor, dict]:
-        h = self.gnn(batch.x, batch.edge_index, batch.edge_attr).float()
-        pos_edges, neg_edges = batch.edge_index[:, 0::2], batch.negative_edge_index
-        positive = (h[pos_edges[0]] * h[pos_edges[1]]).sum(dim=1)
-        negative = (h[neg_edges[0]] * h[neg_edges[1]]).sum(dim=1)
-        return _bce_pair(positive, negative), {"acc": _pair_accuracy(positive, negative).detach()}
+    encoder_cls = GNN
 
 
-class Discriminator(nn.Module):
-    """Bilinear score x^T W s; W drawn uniform(-1/sqrt(d), 1/sqrt(d)) as PyG's ``uniform`` did."""
+class Infomax(shared.Infomax):
+    """The domain-free Deep Graph Infomax on the chem GNN (molecule summaries)."""
 
-    def __init__(self, hidden_dim: int) -> None:
-        super().__init__()
-        self.weight = nn.Parameter(torch.empty(hidden_dim, hidden_dim))
-        self.reset_parameters()
-
-    def reset_parameters(self) -> None:
-        bound = 1.0 / math.sqrt(self.weight.size(0))
-        nn.init.uniform_(self.weight, -bound, bound)
-
-    def forward(self, x: torch.Tensor, summary: torch.Tensor) -> torch.Tensor:
-        return torch.sum(x * torch.matmul(summary, self.weight), dim=1)
+    encoder_cls = GNN
 
 
-class Infomax(PretrainMethod):
-    """Deep Graph Infomax: summary = sigmoid(mean of a molecule's node representations); each node
-    scored against its own molecule's summary (positive) and the next molecule's in the batch."""
-
-    name = "infomax"
-
-    def __init__(self, gnn: GNN) -> None:
-        super().__init__()
-        self.gnn = gnn
-        self.discriminator = Discriminator(encoder_out_dim(gnn.num_layer, gnn.emb_dim, gnn.JK))
-
-    @staticmethod
-    def add_args(p: argparse.ArgumentParser) -> None:
-        pass
-
-    @classmethod
-    def from_args(cls, args: argparse.Namespace, dataset=None) -> "Infomax":
-        return cls(make_gnn(args))
-
-    def forward(self, batch: Batch) -> tuple[torch.Tensor, dict]:
-        h = self.gnn(batch.x, batch.edge_index, batch.edge_attr).float()
-        summary = torch.sigmoid(global_mean_pool(h, batch.batch, size=batch.num_graphs))
-        # x^T W s per node = x . (s W)[graph]: one (graphs x d x d) product instead of (nodes x d x d).
-        projected = torch.matmul(summary, self.discriminator.weight)
-        shifted = projected[cycle_index(projected.size(0), 1, device=h.device)]
-        positive = (h * projected[batch.batch]).sum(dim=1)
-        negative = (h * shifted[batch.batch]).sum(dim=1)
-        return _bce_pair(positive, negative), {"acc": _pair_accuracy(positive, negative).detach()}
-
-
-class Supervised(PretrainMethod):
+class Supervised(shared.GraphSupervised):
     """Graph-level multi-task pre-training: GNN_graphpred, BCE over the labels present (y != 0)."""
 
-    name = "supervised"
-
-    def __init__(self, model: GNN_graphpred) -> None:
-        super().__init__()
-        self.model = model
-
-    @staticmethod
-    def add_args(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--graph_pooling", default="mean", help="graph pooling: sum, mean, max, attention, set2setN")
-        p.add_argument("--input_model_file", default="", help="node-level pre-trained encoder to start from "
-                       "(e.g. an AttrMasking or ContextPred output; '.pth' is tried when the name has no suffix)")
-
-    @classmethod
-    def from_args(cls, args: argparse.Namespace, dataset=None) -> "Supervised":
-        model = GNN_graphpred(args.num_layer, args.emb_dim, dataset.num_tasks, JK=args.JK, drop_ratio=args.dropout_ratio,
-                              graph_pooling=args.graph_pooling, gnn_type=args.gnn_type)
-        if args.input_model_file:
-            model.from_pretrained(resolve_input_model(args.input_model_file))
-        return cls(model)
+    model_cls = GNN_graphpred
 
     def forward(self, batch: Batch) -> tuple[torch.Tensor, dict]:
         logits = self.model(batch).float()
@@ -217,17 +117,6 @@ class Supervised(PretrainMethod):
         correct = ((logits > 0) == (y > 0)) & present
         acc = correct.sum().float() / present.sum().clamp(min=1)
         return masked_bce_loss(logits, y), {"acc": acc.detach()}
-
-    def encoder_state_dict(self) -> dict:
-        return self.model.gnn.state_dict()
-
-
-def resolve_input_model(path: str) -> str:
-    """The original's pretrain_supervised read ``input_model_file + '.pth'``: accept both spellings."""
-    import os
-    if os.path.exists(path) or not os.path.exists(path + ".pth"):
-        return path
-    return path + ".pth"
 
 
 METHODS = {cls.name: cls for cls in (AttrMasking, EdgePred, Infomax, Supervised)}

@@ -11,6 +11,8 @@ import torch.nn.functional as F
 from torch import nn
 from torch_geometric.nn import AttentionalAggregation, Set2Set, global_add_pool, global_max_pool, global_mean_pool
 
+from pretrain_gnns.checkpoint import load_into
+
 JK_MODES = ("last", "concat", "max", "sum")
 POOLINGS = ("sum", "mean", "max", "attention", "set2set1", "set2set2", "set2set3")
 
@@ -59,20 +61,34 @@ def dropout(x: torch.Tensor, p: float, training: bool) -> torch.Tensor:
 
 
 class EncoderLoop(nn.Module):
-    """Base of the chem and bio GNNs. Subclasses create ``self.gnns`` (one conv a layer), optionally
-    ``self.batch_norms``, and define ``embed_input`` and ``prepare`` (per-batch work shared by all layers)."""
+    """Base of the chem and bio GNNs. Subclasses set ``CONVS`` (gnn_type -> conv class) and define
+    ``build_layers`` (the input embedding, ``self.gnns`` with one conv a layer, optionally
+    ``self.batch_norms``, in the original's order), ``embed_input`` and ``prepare`` (per-batch work
+    shared by all layers)."""
 
+    CONVS: dict
     # No class-level default here: a class attribute ``batch_norms = None`` would shadow the
     # ModuleList that nn.Module keeps in _modules, and the batch norms would silently never run.
     batch_norms: nn.ModuleList | None
 
-    def __init__(self, num_layer: int, JK: str = "last", drop_ratio: float = 0.0) -> None:
+    def __init__(self, num_layer: int, emb_dim: int, JK: str = "last", drop_ratio: float = 0.0,
+                 gnn_type: str = "gin") -> None:
         super().__init__()
         if num_layer < 2:
             raise ValueError("Number of GNN layers must be greater than 1.")
         if JK not in JK_MODES:
             raise ValueError(f"unknown JK {JK!r}; one of {JK_MODES}")
-        self.num_layer, self.JK, self.drop_ratio = num_layer, JK, drop_ratio
+        if gnn_type not in self.CONVS:
+            raise ValueError(f"unknown gnn_type {gnn_type!r}; one of {sorted(self.CONVS)}")
+        self.num_layer, self.emb_dim, self.JK, self.drop_ratio, self.gnn_type = num_layer, emb_dim, JK, drop_ratio, gnn_type
+        self.build_layers()
+
+    def build_layers(self) -> None:
+        raise NotImplementedError
+
+    def from_pretrained(self, model_file: str) -> None:
+        """Load an encoder checkpoint (the original's GNN state_dict) with strict=True, weights_only=True."""
+        load_into(self, model_file)
 
     def embed_input(self, x: torch.Tensor) -> torch.Tensor:
         raise NotImplementedError
@@ -114,3 +130,34 @@ def make_pool(graph_pooling: str, in_dim: int) -> tuple[nn.Module | object, int]
 
 def encoder_out_dim(num_layer: int, emb_dim: int, JK: str) -> int:
     return (num_layer + 1) * emb_dim if JK == "concat" else emb_dim
+
+
+class GraphPredictor(nn.Module):
+    """Base of both domains' GNN_graphpred: the encoder (``gnn``), the pooling (``pool``) and a linear
+    head (``graph_pred_linear``), created in the original's order so a seed draws the same weights.
+    Subclasses set ``encoder_cls`` and define ``graph_representation``; ``head_width`` is the width
+    of what it returns."""
+
+    encoder_cls: type[EncoderLoop]
+
+    def __init__(self, num_layer: int, emb_dim: int, num_tasks: int, JK: str = "last", drop_ratio: float = 0,
+                 graph_pooling: str = "mean", gnn_type: str = "gin") -> None:
+        super().__init__()
+        self.num_layer, self.drop_ratio, self.JK, self.emb_dim, self.num_tasks = num_layer, drop_ratio, JK, emb_dim, num_tasks
+        self.gnn = self.encoder_cls(num_layer, emb_dim, JK, drop_ratio, gnn_type=gnn_type)
+        width = encoder_out_dim(num_layer, emb_dim, JK)
+        self.pool, self.mult = make_pool(graph_pooling, width)
+        self.graph_pred_linear = nn.Linear(self.head_width(width), num_tasks)
+
+    def head_width(self, node_width: int) -> int:
+        return self.mult * node_width
+
+    def from_pretrained(self, model_file: str) -> None:
+        """Load an encoder checkpoint (the original's GNN state_dict) with strict=True, weights_only=True."""
+        load_into(self.gnn, model_file)
+
+    def graph_representation(self, *argv) -> torch.Tensor:
+        raise NotImplementedError
+
+    def forward(self, *argv) -> torch.Tensor:
+        return self.graph_pred_linear(self.graph_representation(*argv))

@@ -13,10 +13,23 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
+from pretrain_gnns.checkpoint import atomic_save
 from pretrain_gnns.metrics import masked_bce_loss, roc_auc_per_task
 from pretrain_gnns.runtime import autocast, package_versions
 
 CSV_FIELDS = ["epoch", "train_loss", "train_auc", "val_auc", "test_auc", "seconds"]
+
+
+def output_stem(filename: str, dataset: str, gnn_type: str, model_file: str, runseed: int) -> str:
+    """--filename, or <dataset>_<gnn_type>_<model file stem or 'scratch'>_seed<runseed>."""
+    model = os.path.splitext(os.path.basename(model_file))[0] if model_file else "scratch"
+    return filename or "_".join([dataset, gnn_type, model, f"seed{runseed}"])
+
+
+def save_model(model: torch.nn.Module, path: str) -> None:
+    """--save-model: the fine-tuned model's state_dict, written atomically; nothing when ``path`` is empty."""
+    if path:
+        atomic_save(model.state_dict(), path)
 
 
 def graph_logits(model: torch.nn.Module, batch) -> torch.Tensor:

@@ -24,6 +24,7 @@ from torch_geometric.data import Batch
 from tqdm.auto import tqdm
 
 from pretrain_gnns.checkpoint import atomic_save, rng_state, set_rng_state
+from pretrain_gnns.cli_args import add_training_args
 from pretrain_gnns.data_root import ENV_DATA
 from pretrain_gnns.finetune_loop import write_json_atomic
 from pretrain_gnns.graphstore import GraphDataset, make_loader
@@ -67,16 +68,8 @@ def add_pretrain_args(parser: argparse.ArgumentParser, *, batch_size: int = 256,
                       dataset: str = "zinc_standard_agent") -> argparse.ArgumentParser:
     """The flags every pre-training script shares, with the original's names and defaults."""
     p = parser
-    p.add_argument("--device", default=None, help="cpu, cuda, cuda:N, or a GPU index as in the original; default: cuda if available")
-    p.add_argument("--batch_size", type=int, default=batch_size, help="molecules per batch (per process under torchrun)")
-    p.add_argument("--epochs", type=int, default=100, help="number of epochs to train")
-    p.add_argument("--lr", type=float, default=0.001, help="learning rate (Adam)")
-    p.add_argument("--decay", type=float, default=0, help="weight decay")
-    p.add_argument("--num_layer", type=int, default=5, help="number of GNN message passing layers")
-    p.add_argument("--emb_dim", type=int, default=300, help="embedding dimensions")
-    p.add_argument("--dropout_ratio", type=float, default=dropout_ratio, help="dropout ratio")
-    p.add_argument("--JK", default="last", help="how node features across layers are combined: last, sum, max or concat")
-    p.add_argument("--gnn_type", default="gin", choices=["gin", "gcn", "graphsage", "gat"], help="GNN architecture")
+    add_training_args(p, batch_size=batch_size, batch_help="molecules per batch (per process under torchrun)",
+                      epochs=100, dropout_ratio=dropout_ratio, lr_help="learning rate (Adam)")
     p.add_argument("--dataset", default=dataset, help="dataset name, read from <data-root>/<dataset>/raw/")
     p.add_argument("--output_model_file", default="", help="where the pre-trained encoder's state_dict goes; '.pth' is "
                    "appended when the name has no .pth/.pt suffix, as in the original. Beside it: <stem>.json (config, "

@@ -1,0 +1,160 @@
+"""Pre-training methods that do not depend on the domain: EdgePred and Infomax (the same maths for
+molecules and ego-networks), the base of graph-level supervised pre-training, and the helpers that
+build a domain's encoder from the shared flags.
+
+A domain specialises a class by naming its encoder (``encoder_cls``) or its graph-prediction model
+(``model_cls``): chem/pretrain_methods.py and bio/pretrain_methods.py hold those two-line
+subclasses. Heads keep the original's names (discriminator.weight).
+"""
+from __future__ import annotations
+
+import argparse
+import math
+import os
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+from torch_geometric.data import Batch
+from torch_geometric.nn import global_mean_pool
+
+from pretrain_gnns.encoder import EncoderLoop, GraphPredictor, encoder_out_dim
+from pretrain_gnns.graph_ops import cycle_index, sample_negative_edges
+from pretrain_gnns.pretrain_loop import PretrainMethod
+
+
+def build_encoder(encoder_cls: type[EncoderLoop] | None, args: argparse.Namespace) -> EncoderLoop:
+    """A domain's GNN from the shared pre-training flags (num_layer, emb_dim, JK, dropout_ratio, gnn_type)."""
+    if encoder_cls is None:
+        raise TypeError("this method has no encoder_cls: use the chem or bio class (chem.pretrain_methods, "
+                        "bio.pretrain_methods), or pass a GNN to its constructor")
+    return encoder_cls(args.num_layer, args.emb_dim, JK=args.JK, drop_ratio=args.dropout_ratio, gnn_type=args.gnn_type)
+
+
+def resolve_input_model(path: str) -> str:
+    """The original's pretrain_supervised read ``input_model_file + '.pth'``: accept both spellings."""
+    if os.path.exists(path) or not os.path.exists(path + ".pth"):
+        return path
+    return path + ".pth"
+
+
+def bce_pair(positive: torch.Tensor, negative: torch.Tensor) -> torch.Tensor:
+    """BCE(positive scores, 1) + BCE(negative scores, 0), each a mean, as the original's two criteria."""
+    loss = F.binary_cross_entropy_with_logits(positive, torch.ones_like(positive))
+    if negative.numel():
+        loss = loss + F.binary_cross_entropy_with_logits(negative, torch.zeros_like(negative))
+    return loss
+
+
+def pair_accuracy(positive: torch.Tensor, negative: torch.Tensor) -> torch.Tensor:
+    """The original's accuracy: (positives > 0 + negatives < 0) / (2 * number of positives)."""
+    return ((positive > 0).sum() + (negative < 0).sum()).float() / max(2 * positive.numel(), 1)
+
+
+class EncoderMethod(PretrainMethod):
+    """A method made of one encoder (``gnn``) and heads, with no flags of its own."""
+
+    encoder_cls: type[EncoderLoop] | None = None  # set by a domain's subclass
+
+    def __init__(self, gnn: EncoderLoop) -> None:
+        super().__init__()
+        self.gnn = gnn
+
+    @staticmethod
+    def add_args(p: argparse.ArgumentParser) -> None:
+        """No flags beyond the shared ones."""
+
+    @classmethod
+    def from_args(cls, args: argparse.Namespace, dataset=None) -> "EncoderMethod":
+        return cls(build_encoder(cls.encoder_cls, args))
+
+
+class EdgePred(EncoderMethod):
+    """Dot-product scores of node pairs: every edge (one direction) against as many sampled
+    non-adjacent pairs per graph (the original NegativeEdge: up to 5 * num_edges draws)."""
+
+    name = "edgepred"
+
+    def transform(self, batch: Batch) -> Batch:
+        num_graphs = batch.ptr.numel() - 1
+        directed = torch.bincount(batch.batch[batch.edge_index[0]], minlength=num_graphs)
+        batch.negative_edge_index = sample_negative_edges(batch.edge_index, batch.ptr, num_per_graph=directed // 2,
+                                                          tries_per_graph=5 * directed)
+        return batch
+
+    def forward(self, batch: Batch) -> tuple[torch.Tensor, dict]:
+        h = self.gnn(batch.x, batch.edge_index, batch.edge_attr).float()
+        pos_edges, neg_edges = batch.edge_index[:, 0::2], batch.negative_edge_index
+        positive = (h[pos_edges[0]] * h[pos_edges[1]]).sum(dim=1)
+        negative = (h[neg_edges[0]] * h[neg_edges[1]]).sum(dim=1)
+        return bce_pair(positive, negative), {"acc": pair_accuracy(positive, negative).detach()}
+
+
+class Discriminator(nn.Module):
+    """Bilinear score x^T W s; W drawn uniform(-1/sqrt(d), 1/sqrt(d)) as PyG's ``uniform`` did."""
+
+    def __init__(self, hidden_dim: int) -> None:
+        super().__init__()
+        self.weight = nn.Parameter(torch.empty(hidden_dim, hidden_dim))
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        bound = 1.0 / math.sqrt(self.weight.size(0))
+        nn.init.uniform_(self.weight, -bound, bound)
+
+    def forward(self, x: torch.Tensor, summary: torch.Tensor) -> torch.Tensor:
+        return torch.sum(x * torch.matmul(summary, self.weight), dim=1)
+
+
+class Infomax(EncoderMethod):
+    """Deep Graph Infomax: summary = sigmoid(mean of a graph's node representations); each node
+    scored against its own graph's summary (positive) and the next graph's in the batch."""
+
+    name = "infomax"
+
+    def __init__(self, gnn: EncoderLoop) -> None:
+        super().__init__(gnn)
+        self.discriminator = Discriminator(encoder_out_dim(gnn.num_layer, gnn.emb_dim, gnn.JK))
+
+    def forward(self, batch: Batch) -> tuple[torch.Tensor, dict]:
+        h = self.gnn(batch.x, batch.edge_index, batch.edge_attr).float()
+        summary = torch.sigmoid(global_mean_pool(h, batch.batch, size=batch.num_graphs))
+        # x^T W s per node = x . (s W)[graph]: one (graphs x d x d) product instead of (nodes x d x d).
+        projected = torch.matmul(summary, self.discriminator.weight)
+        shifted = projected[cycle_index(projected.size(0), 1, device=h.device)]
+        positive = (h * projected[batch.batch]).sum(dim=1)
+        negative = (h * shifted[batch.batch]).sum(dim=1)
+        return bce_pair(positive, negative), {"acc": pair_accuracy(positive, negative).detach()}
+
+
+class GraphSupervised(PretrainMethod):
+    """Graph-level multi-task pre-training of a domain's GNN_graphpred (``model_cls``); the encoder
+    inside it is what gets saved. A domain's subclass defines ``forward`` (its labels and loss)."""
+
+    name = "supervised"
+    model_cls: type[GraphPredictor]
+
+    def __init__(self, model: GraphPredictor) -> None:
+        super().__init__()
+        self.model = model
+
+    @staticmethod
+    def add_args(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--graph_pooling", default="mean", help="graph pooling: sum, mean, max, attention, set2setN")
+        p.add_argument("--input_model_file", default="", help="node-level pre-trained encoder to start from "
+                       "(e.g. a masking or contextpred output; '.pth' is tried when the name has no suffix)")
+
+    @staticmethod
+    def num_tasks(dataset) -> int:
+        return dataset.num_tasks
+
+    @classmethod
+    def from_args(cls, args: argparse.Namespace, dataset=None) -> "GraphSupervised":
+        model = cls.model_cls(args.num_layer, args.emb_dim, cls.num_tasks(dataset), JK=args.JK,
+                              drop_ratio=args.dropout_ratio, graph_pooling=args.graph_pooling, gnn_type=args.gnn_type)
+        if args.input_model_file:
+            model.from_pretrained(resolve_input_model(args.input_model_file))
+        return cls(model)
+
+    def encoder_state_dict(self) -> dict:
+        return self.model.gnn.state_dict()
