@@ -27,7 +27,7 @@ from pretrain_gnns.data_root import MissingDataError, missing_data_message, proc
 from pretrain_gnns.graphstore import GraphDataset, GraphStore
 
 FEATURISER_VERSION = 1
-CHUNK = 2000  # molecules per worker task: large enough to amortise process hand-off
+MIN_CHUNK, MAX_CHUNK = 1000, 5000  # molecules per worker task: enough to amortise the hand-off
 
 
 def mol_to_graph_data_obj_simple(mol: Chem.Mol) -> Data:
@@ -48,8 +48,11 @@ def _featurise_chunk(args):
 def featurise_parallel(smiles: list[str], canonical: bool, workers: int | None = None,
                        desc: str = "featurise") -> dict:
     """``featurise_smiles`` over chunks in worker processes, results concatenated in input order."""
-    chunks = [smiles[i:i + CHUNK] for i in range(0, len(smiles), CHUNK)]
-    workers = min(workers or os.cpu_count() or 1, len(chunks))
+    workers = max(1, workers or os.cpu_count() or 1)
+    # about four chunks a worker: balanced ends, few hand-offs; small sets stay in this process
+    size = max(MIN_CHUNK, min(MAX_CHUNK, -(-len(smiles) // (4 * workers))))
+    chunks = [smiles[i:i + size] for i in range(0, len(smiles), size)]
+    workers = min(workers, len(chunks))
     bar = tqdm(total=len(smiles), desc=desc, unit="mol", disable=len(smiles) < 5000)
     parts = []
     if workers <= 1:
@@ -62,14 +65,12 @@ def featurise_parallel(smiles: list[str], canonical: bool, workers: int | None =
                 parts.append(part)
                 bar.update(len(c))
     bar.close()
-    out = {k: [] for k in ("nodes", "bonds", "bond_feats", "n_counts", "e_counts", "kept", "smiles", "skipped")}
-    offset = 0
-    for c, part in zip(chunks, parts):
-        for k in ("nodes", "bonds", "bond_feats", "n_counts", "e_counts", "smiles"):
-            out[k] += part[k]
-        out["kept"] += [p + offset for p in part["kept"]]
-        out["skipped"] += [(p + offset, why) for p, why in part["skipped"]]
-        offset += len(c)
+    offsets = np.cumsum([0] + [len(c) for c in chunks[:-1]])
+    out = {k: np.concatenate([p[k] for p in parts]) if parts else np.zeros(0, np.int64)
+           for k in ("nodes", "bonds", "bond_feats", "n_counts", "e_counts")}
+    out["kept"] = np.concatenate([p["kept"] + o for p, o in zip(parts, offsets)]) if parts else np.zeros(0, np.int64)
+    out["smiles"] = [s for p in parts for s in p["smiles"]]
+    out["skipped"] = [(pos + int(o), why) for p, o in zip(parts, offsets) for pos, why in p["skipped"]]
     return out
 
 
