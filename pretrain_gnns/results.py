@@ -217,3 +217,17 @@ def read_reference(path: str) -> list[dict]:
             except ValueError as err:
                 raise ValueError(f"{path} row {i}: {err}") from None
     return rows
+
+
+def load_and_summarize(folder: str):
+    """(loaded, summary) of a sweep folder, or None (with a message on stderr) when it holds no result."""
+    import sys
+    try:
+        loaded = load_results(folder)
+    except FileNotFoundError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return None
+    if not loaded.runs:
+        print(f"error: no fine-tuning result JSON under {folder}", file=sys.stderr)
+        return None
+    return loaded, summarize(loaded.runs)

@@ -12,7 +12,7 @@ import os
 import sys
 
 from pretrain_gnns.result_figures import curves_figure, gain_figure
-from pretrain_gnns.results import RULES, load_results, summarize
+from pretrain_gnns.results import RULES, load_and_summarize
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -26,11 +26,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    loaded = load_results(args.sweep)
-    if not loaded.runs:
-        print(f"error: no fine-tuning result JSON under {args.sweep}", file=sys.stderr)
+    found = load_and_summarize(args.sweep)
+    if found is None:
         return 1
-    summary = summarize(loaded.runs)
+    loaded, summary = found
     out = args.out or os.path.join(args.sweep, "figures")
     written = []
     for rule in RULES if args.rule == "both" else [args.rule]:

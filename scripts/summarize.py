@@ -15,7 +15,7 @@ import os
 import sys
 
 from pretrain_gnns.result_tables import write_summary
-from pretrain_gnns.results import load_results, read_reference, summarize
+from pretrain_gnns.results import load_and_summarize, read_reference
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -31,12 +31,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    loaded = load_results(args.sweep)
-    if not loaded.runs:
-        print(f"error: no fine-tuning result JSON under {args.sweep}", file=sys.stderr)
+    found = load_and_summarize(args.sweep)
+    if found is None:
         return 1
+    loaded, summary = found
     reference = read_reference(args.reference) if args.reference else None
-    summary = summarize(loaded.runs)
     out = args.out or os.path.join(args.sweep, "summary")
     paths = write_summary(summary, args.sweep, out, reference, loaded.skipped)
     if not args.quiet:
