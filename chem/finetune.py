@@ -92,4 +92,5 @@ def warn_architecture_mismatch(path: str, gnn_type: str) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1:])
+    from pretrain_gnns.cli_args import run_main
+    run_main(main)

@@ -6,4 +6,5 @@ import sys
 from chem.pretrain_infomax import main
 
 if __name__ == "__main__":
-    main(sys.argv[1:])
+    from pretrain_gnns.cli_args import run_main
+    run_main(main)

@@ -16,4 +16,5 @@ def main(argv: list[str] | None = None) -> dict:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1:])
+    from pretrain_gnns.cli_args import run_main
+    run_main(main)

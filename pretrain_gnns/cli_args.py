@@ -33,3 +33,21 @@ def add_finetune_args(p: argparse.ArgumentParser, *, epochs: int, batch_help: st
     p.add_argument("--save-model", dest="save_model", default="", help="also save the fine-tuned model's state_dict here")
     p.add_argument("--precision", default="fp32", choices=["fp32", "bf16"], help="bf16 autocast (opt-in; fp32 is the paper's)")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
+
+
+def run_main(main, argv: list[str] | None = None) -> None:
+    """Run a script's ``main``; a user error (missing data, a checkpoint of the wrong shape, a missing
+    file, a bad value) ends with one line on stderr and exit code 2 instead of a traceback.
+    PRETRAIN_GNNS_TRACEBACK=1 shows the traceback."""
+    import os
+    import sys
+
+    from pretrain_gnns.checkpoint import CheckpointMismatchError
+    from pretrain_gnns.data_root import MissingDataError
+    try:
+        main(sys.argv[1:] if argv is None else argv)
+    except (MissingDataError, CheckpointMismatchError, FileNotFoundError, ValueError) as err:
+        if os.environ.get("PRETRAIN_GNNS_TRACEBACK"):
+            raise
+        print(f"error: {err}\n(set PRETRAIN_GNNS_TRACEBACK=1 for the traceback)", file=sys.stderr)
+        sys.exit(2)
