@@ -5,7 +5,6 @@ graphs' contexts in the batch. Graphs without context are dropped from their bat
 Reads <data-root>/unsupervised; writes the encoder to --output_model_file (alias --model_file)."""
 from __future__ import annotations
 
-import sys
 
 from bio.pretrain_cli import main_for
 

@@ -1,7 +1,6 @@
 """The original's name for bio/pretrain_infomax.py (same flags)."""
 from __future__ import annotations
 
-import sys
 
 from bio.pretrain_infomax import main
 

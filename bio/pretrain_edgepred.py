@@ -4,7 +4,6 @@ binary cross-entropy. Reads <data-root>/unsupervised; writes the encoder to --ou
 (alias --model_file) for bio/finetune.py --model_file."""
 from __future__ import annotations
 
-import sys
 
 from bio.pretrain_cli import main_for
 

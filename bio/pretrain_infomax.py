@@ -4,7 +4,6 @@ protein's representation is scored by a bilinear discriminator against its ego-n
 writes the encoder to --output_model_file (alias --model_file) for bio/finetune.py --model_file."""
 from __future__ import annotations
 
-import sys
 
 from bio.pretrain_cli import main_for
 

@@ -5,7 +5,6 @@ of the 7 channels that is on, as the original) from the two end proteins. Reads
 bio/finetune.py --model_file."""
 from __future__ import annotations
 
-import sys
 
 from bio.pretrain_cli import main_for
 

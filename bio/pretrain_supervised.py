@@ -5,7 +5,6 @@ match bio/finetune.py --seed). Stack it on a node-level method with --input_mode
 encoder (the GNN inside GNN_graphpred) to --output_model_file for bio/finetune.py --model_file."""
 from __future__ import annotations
 
-import sys
 
 from bio.pretrain_cli import main_for
 

@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import itertools
 import os
-import sys
 from dataclasses import asdict, dataclass
 
 import numpy as np

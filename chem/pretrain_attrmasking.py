@@ -3,7 +3,6 @@ int(n_atoms * mask_rate + 1) atoms per molecule, and with --mask_edge 1 the bond
 and predict their types. Writes the encoder to --output_model_file for finetune.py --input_model_file."""
 from __future__ import annotations
 
-import sys
 
 from chem.pretrain_cli import main_for
 from chem.pretrain_methods import AttrMasking

@@ -6,7 +6,6 @@ batch (share reported as dropped_share). Writes the encoder to --output_model_fi
 finetune.py --input_model_file."""
 from __future__ import annotations
 
-import sys
 
 from chem.contextpred import ContextPred
 from chem.pretrain_cli import main_for

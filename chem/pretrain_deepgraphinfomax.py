@@ -1,7 +1,6 @@
 """The original's name for chem/pretrain_infomax.py (same flags)."""
 from __future__ import annotations
 
-import sys
 
 from chem.pretrain_infomax import main
 

@@ -3,7 +3,6 @@ of bonded atom pairs against as many sampled non-bonded pairs per molecule, bina
 Writes the encoder to --output_model_file for finetune.py --input_model_file."""
 from __future__ import annotations
 
-import sys
 
 from chem.pretrain_cli import main_for
 from chem.pretrain_methods import EdgePred

@@ -4,7 +4,6 @@ atom's representation is scored by a bilinear discriminator against its molecule
 --output_model_file for finetune.py --input_model_file."""
 from __future__ import annotations
 
-import sys
 
 from chem.pretrain_cli import main_for
 from chem.pretrain_methods import Infomax

@@ -5,7 +5,6 @@ Stack it on a node-level method with --input_model_file. Writes the encoder (the
 GNN_graphpred) to --output_model_file for finetune.py --input_model_file."""
 from __future__ import annotations
 
-import sys
 
 from chem.pretrain_cli import main_for
 from chem.pretrain_methods import Supervised
