@@ -119,8 +119,10 @@ def run_finetune(model: torch.nn.Module, optimizer: torch.optim.Optimizer, loade
         if csv_path:
             with open(csv_path, "a", newline="") as f:
                 csv.writer(f).writerow([_fmt(row[k]) for k in fields])
+        # train ROC-AUC is only scored with eval_train; an unscored column is left out, not shown as nan
+        train = f"train {row['train_auc']:.4f}  " if eval_train else ""
         extra = "".join(f"{name} {row[f'{name}_auc']:.4f}  " for name in extra_tests)
-        log(f"epoch {epoch:3d}  loss {loss:.4f}  train {row['train_auc']:.4f}  val {row['val_auc']:.4f}  "
+        log(f"epoch {epoch:3d}  loss {loss:.4f}  {train}val {row['val_auc']:.4f}  "
             f"test {row['test_auc']:.4f}  {extra}{row['seconds']:.1f}s")
     summary = summarise(history, per_task_test, left_out, per_task_extra)
     summary.update(config=config, versions=package_versions(), seconds_total=time.time() - start,

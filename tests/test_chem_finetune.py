@@ -19,8 +19,10 @@ def run(root, out, *extra) -> dict:
     return main(SMALL + ["--data-root", root, "--output-dir", str(out), *extra])
 
 
-def test_two_epochs_write_csv_and_json(moleculenet_root, tmp_path):
+def test_two_epochs_write_csv_and_json(moleculenet_root, tmp_path, capsys):
     summary = run(moleculenet_root, tmp_path, "--epochs", "2", "--filename", "bbbp_small", "--eval_train", "1")
+    epoch_lines = [l for l in capsys.readouterr().out.splitlines() if l.startswith("epoch")]
+    assert len(epoch_lines) == 2 and all(" train 0." in l for l in epoch_lines)
     with open(tmp_path / "bbbp_small.csv", newline="") as f:
         rows = list(csv.DictReader(f))
     assert [r["epoch"] for r in rows] == ["1", "2"]
@@ -44,8 +46,10 @@ def test_two_epochs_write_csv_and_json(moleculenet_root, tmp_path):
     assert summary["test_last"] == result["test_last"]
 
 
-def test_same_runseed_same_numbers(moleculenet_root, tmp_path):
+def test_same_runseed_same_numbers(moleculenet_root, tmp_path, capsys):
     a = run(moleculenet_root, tmp_path / "a", "--epochs", "1", "--runseed", "3")
+    epoch_line = next(l for l in capsys.readouterr().out.splitlines() if l.startswith("epoch"))
+    assert " train " not in epoch_line and "nan" not in epoch_line  # train AUC not scored: not shown
     b = run(moleculenet_root, tmp_path / "b", "--epochs", "1", "--runseed", "3")
     c = run(moleculenet_root, tmp_path / "c", "--epochs", "1", "--runseed", "4")
     keys = ("train_loss", "val_auc", "test_auc")
