@@ -15,9 +15,9 @@
 #   PYTHON      python interpreter [python]
 #   JOBS        sweeps run at once, one per (seed, architecture, dataset) [1]; e.g. 16 beside a GPU
 #   EPOCHS      fine-tuning epochs [100]
-# Cost on 2 CPU cores: 4 datasets x 4 configurations x 100 epochs, roughly 1.5-2 hours per seed on an
-# otherwise idle machine. When other work shares the cores, torch's OpenMP threads spin against it and
-# epochs run many times slower: run it alone, or with OMP_NUM_THREADS=1.
+# Cost on 2 CPU cores: 4 datasets x 4 configurations x 100 epochs; with JOBS=2 OMP_NUM_THREADS=1 a run
+# took 3-12 minutes (median 5) and a seed about 40 minutes (docs/RESULTS.md). When other work shares the
+# cores, torch's OpenMP threads spin against it and epochs run many times slower: use OMP_NUM_THREADS=1.
 # Stopped runs resume: finished results are skipped.
 
 set -euo pipefail
@@ -28,6 +28,8 @@ DEVICE=${2:-}
 SEEDS=${SEEDS:-0 1 2}
 CKPT_DIR=${CKPT_DIR:-$SHARED/checkpoints/chem}
 export PYTHON=${PYTHON:-python}
+# this checkout's code, whether or not (or wherever else) the package is pip-installed
+export PYTHONPATH="$REPO${PYTHONPATH:+:$PYTHONPATH}"
 
 # The checkpoint folder holds other GCN/GraphSAGE models too: link just the two of this table.
 mkdir -p "$OUT/models"

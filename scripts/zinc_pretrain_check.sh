@@ -6,13 +6,15 @@
 # Environment: N_MOLECULES [20000], PRETRAIN_EPOCHS [3], FINETUNE_EPOCHS [30], SEEDS ["0"],
 #   SHARED [../shared/data], PYTHON [python]. About 15 minutes on 2 idle cores with the defaults.
 set -euo pipefail
+REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 OUT=${1:-runs/zinc_check}
-SHARED=${SHARED:-${PRETRAIN_GNNS_SHARED:-../shared/data}}
+SHARED=${SHARED:-${PRETRAIN_GNNS_SHARED:-$REPO/../shared/data}}
 PY=${PYTHON:-python}
+export PYTHONPATH="$REPO${PYTHONPATH:+:$PYTHONPATH}"  # this checkout's code, installed or not
 N=${N_MOLECULES:-20000}
 mkdir -p "$OUT"
 for precision in fp32 bf16; do
-    [[ -f $OUT/gin_attrmasking_$precision.pth ]] || $PY chem/pretrain_attrmasking.py --quiet \
+    [[ -f $OUT/gin_attrmasking_$precision.pth ]] || $PY "$REPO"/chem/pretrain_attrmasking.py --quiet \
         --smiles-file "$SHARED/zinc/moses/train.csv.gz" --max-molecules "$N" --epochs "${PRETRAIN_EPOCHS:-3}" \
         --precision "$precision" --output_model_file "$OUT/gin_attrmasking_$precision"
 done
@@ -21,10 +23,10 @@ for seed in ${SEEDS:-0}; do
         for model in gin_scratch gin_attrmasking_fp32 gin_attrmasking_bf16; do
             [[ -f $OUT/$dataset/$model/seed$seed.json ]] && continue
             init=(); [[ $model != gin_scratch ]] && init=(--input_model_file "$OUT/$model.pth")
-            $PY chem/finetune.py --quiet --dataset "$dataset" --data-root "$SHARED/moleculenet" \
+            $PY "$REPO"/chem/finetune.py --quiet --dataset "$dataset" --data-root "$SHARED/moleculenet" \
                 --epochs "${FINETUNE_EPOCHS:-30}" --runseed "$seed" "${init[@]}" \
                 --output-dir "$OUT/$dataset/$model" --filename "seed$seed"
         done
     done
 done
-$PY scripts/summarize.py "$OUT" --out "$OUT/summary" --quiet && cat "$OUT/summary/summary.md"
+$PY "$REPO"/scripts/summarize.py "$OUT" --out "$OUT/summary" --quiet && cat "$OUT/summary/summary.md"
