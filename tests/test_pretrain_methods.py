@@ -159,7 +159,7 @@ def test_infomax_scores_equal_original_formula(zinc):
     neg = disc(h, summary[cycle_index(30, 1)][batch.batch])
     bce = torch.nn.BCEWithLogitsLoss()
     want = bce(pos, torch.ones_like(pos)) + bce(neg, torch.zeros_like(neg))
-    assert float(loss) == pytest.approx(float(want), rel=1e-5)
+    assert loss.item() == pytest.approx(want.item(), rel=1e-5)
     acc = float(((pos > 0).sum() + (neg < 0).sum()) / (2 * len(pos)))
     assert float(metrics["acc"]) == pytest.approx(acc)
 
