@@ -8,6 +8,7 @@
 #   DEVICE  passed to --device [cuda if available, else cpu]
 # Environment (defaults in brackets):
 #   SEEDS       fine-tuning seeds [0 1 2]
+#   DATASETS    datasets [bbbp bace clintox sider]; the paper's other four: tox21 toxcast hiv muv
 #   CKPT_DIR    folder of the released chem checkpoints [$PRETRAIN_GNNS_SHARED/checkpoints/chem,
 #               PRETRAIN_GNNS_SHARED defaulting to ../shared/data beside the repository]
 #   DATA_ROOT   MoleculeNet data root [$PRETRAIN_GNNS_SHARED/moleculenet]
@@ -26,6 +27,7 @@ SHARED=${PRETRAIN_GNNS_SHARED:-$REPO/../shared/data}
 OUT=${1:-runs/reproduce_table}
 DEVICE=${2:-}
 SEEDS=${SEEDS:-0 1 2}
+DATASETS=${DATASETS:-bbbp bace clintox sider}
 CKPT_DIR=${CKPT_DIR:-$SHARED/checkpoints/chem}
 export PYTHON=${PYTHON:-python}
 # this checkout's code, whether or not (or wherever else) the package is pip-installed
@@ -44,14 +46,14 @@ export MODEL_DIR="$OUT/models" OUT_DIR="$OUT/runs" DATA_ROOT=${DATA_ROOT:-$SHARE
 if [[ ${JOBS:-1} -gt 1 ]]; then
     # JOBS sweeps at once, one per (seed, architecture, dataset): for a GPU with many CPU cores beside it.
     mkdir -p "$OUT_DIR"
-    for seed in $SEEDS; do for t in gcn graphsage; do for d in bbbp bace clintox sider; do
+    for seed in $SEEDS; do for t in gcn graphsage; do for d in $DATASETS; do
         echo "$seed $t $d"; done; done; done |
     # each line "seed architecture dataset" becomes $1 $2 $3 of one sweep ($0 = the repository)
     xargs -P "$JOBS" -L 1 bash -c 'OMP_NUM_THREADS=1 DATASETS=$3 GNN_TYPES=$2 \
         "$0/scripts/finetune_sweep.sh" "$1" '"$DEVICE"' > "$OUT_DIR/log_$1_$2_$3.txt" 2>&1' "$REPO" || status=1
 else
     for seed in $SEEDS; do
-        DATASETS="bbbp bace clintox sider" GNN_TYPES="gcn graphsage" \
+        DATASETS="$DATASETS" GNN_TYPES="gcn graphsage" \
             "$REPO/scripts/finetune_sweep.sh" "$seed" $DEVICE || status=1
     done
 fi
