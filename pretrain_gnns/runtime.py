@@ -1,9 +1,12 @@
-"""Seeding, device choice, mixed precision and package versions: the run's environment."""
+"""Seeding, device choice, mixed precision, package versions and timing: the run's environment."""
 from __future__ import annotations
 
 import contextlib
 import platform
 import random
+import statistics
+import time
+from typing import Callable
 
 import numpy as np
 import torch
@@ -56,3 +59,15 @@ def adam(params, lr: float, weight_decay: float = 0.0) -> torch.optim.Adam:
         return torch.optim.Adam(params, lr=lr, weight_decay=weight_decay, fused=True)
     except (RuntimeError, TypeError, ValueError):
         return torch.optim.Adam(params, lr=lr, weight_decay=weight_decay)
+
+
+def median_time(fn: Callable[[], object], repeats: int, warmup: int = 0) -> float:
+    """Median wall time in seconds of ``fn`` over ``repeats`` calls, after ``warmup`` untimed calls."""
+    for _ in range(warmup):
+        fn()
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times)

@@ -13,25 +13,16 @@ import json
 import os
 import resource
 import shutil
-import statistics
 import sys
 import tempfile
-import time
 
 import torch
+
+from pretrain_gnns.runtime import median_time
 
 # The original's figures on this machine (2 cores, torch.set_num_threads(2), num_workers=0): ORIGINAL.md.
 ORIGINAL = {"featurise_s_per_1000": 0.45, "hiv_featurise_s": 18.4, "finetune_s_per_epoch": 3.6,
             "finetune_mol_s": 450, "floor_mol_s": "475-500", "eval_mol_s": 1080, "bytes_per_mol": 2200}
-
-
-def median_time(fn, repeats: int) -> float:
-    times = []
-    for _ in range(repeats):
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    return statistics.median(times)
 
 
 def bench_featurise(data_root: str, name: str, repeats: int) -> dict:

@@ -14,9 +14,7 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
 import sys
-import time
 
 import torch
 
@@ -24,7 +22,7 @@ from chem.contextpred import ExtractSubstructureContextPair, context_radii
 from chem.pretrain_data import smiles_file_dataset
 from pretrain_gnns.context import extract_context_pairs, random_centers
 from pretrain_gnns.finetune_loop import write_json_atomic
-from pretrain_gnns.runtime import package_versions
+from pretrain_gnns.runtime import median_time, package_versions
 
 DEFAULT_SMILES = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "..", "shared", "data",
                               "zinc", "moses", "test.csv.gz")
@@ -68,17 +66,6 @@ def nx_extract(x: torch.Tensor, edge_index: torch.Tensor, edge_attr: torch.Tenso
     overlap = ctx_nodes.intersection(set(sub_nodes))
     overlap_idx = torch.tensor([context[3][v] for v in overlap]) if overlap else None
     return substruct, context, overlap_idx, (set(sub_nodes), ctx_nodes, overlap)
-
-
-def timed(fn, repeats: int) -> float:
-    """Median wall time of ``fn`` over ``repeats`` calls (after one warm-up call)."""
-    fn()
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
 
 
 def check_agreement(molecules, batch, centers, k, l1, l2) -> int:
@@ -136,7 +123,7 @@ def run(args: argparse.Namespace) -> dict:
         for s in range(0, n, args.batch_size):
             transform(dataset.batch(range(s, min(s + args.batch_size, n))))
 
-    ms = {name: 1e3 * timed(fn, args.repeats) / n for name, fn in
+    ms = {name: 1e3 * median_time(fn, args.repeats, warmup=1) / n for name, fn in
           [("networkx_original", baseline), ("vectorised", vectorised),
            ("vectorised_random_centres", vectorised_random_centres), ("cut_from_store_and_vectorised", cut_and_transform)]}
     speedup = ms["networkx_original"] / ms["vectorised_random_centres"]
