@@ -15,9 +15,9 @@
 #   NODE_EPOCHS    epochs of each node-level method [1]
 #   SUP_MOLECULES  ChEMBL molecules for supervised pre-training [all]
 #   SUP_EPOCHS     supervised epochs [5]
-#   METHODS        node-level methods [attrmasking contextpred edgepred infomax]
+#   METHODS        node-level methods [attrmasking contextpred edgepred infomax]; "" for none
 #   SUPERVISED     supervised runs: "supervised" alone, "supervised_<method>" stacked on OUT/gin_<method>
-#                  [supervised supervised_attrmasking supervised_contextpred]
+#                  [supervised supervised_attrmasking supervised_contextpred]; "" for none
 #   PRECISION      fp32 or bf16 [fp32]
 #   SEED           pre-training seed [0]
 #   ZINC_FILE      [$PRETRAIN_GNNS_SHARED/zinc/moses/train.csv.gz]
@@ -38,12 +38,20 @@ CHEMBL_FILE=${CHEMBL_FILE:-$SHARED/chembl/chembl_5thresh.csv.gz}
 MOLECULES=${MOLECULES:-200000}
 NODE_EPOCHS=${NODE_EPOCHS:-1}
 SUP_EPOCHS=${SUP_EPOCHS:-5}
-METHODS=${METHODS:-attrmasking contextpred edgepred infomax}
-SUPERVISED=${SUPERVISED:-supervised supervised_attrmasking supervised_contextpred}
+METHODS=${METHODS-attrmasking contextpred edgepred infomax}
+SUPERVISED=${SUPERVISED-supervised supervised_attrmasking supervised_contextpred}
 PRECISION=${PRECISION:-fp32}
 SEED=${SEED:-0}
 for f in "$ZINC_FILE" "$CHEMBL_FILE"; do
     [[ -f $f ]] || { echo "error: $f not found (set PRETRAIN_GNNS_SHARED, ZINC_FILE or CHEMBL_FILE)" >&2; exit 2; }
+done
+# A stacked run needs its base: trained in this call or finished before. Checked before any training.
+for name in $SUPERVISED; do
+    base=${name#supervised}; base=${base#_}
+    [[ $name == supervised* ]] || { echo "error: '$name' in SUPERVISED is not supervised or supervised_<method>" >&2; exit 2; }
+    if [[ -n $base && " $METHODS " != *" $base "* && ! -f $OUT/gin_$base.json ]]; then
+        echo "error: $name needs $OUT/gin_$base.pth: add $base to METHODS" >&2; exit 2
+    fi
 done
 mkdir -p "$OUT"
 
@@ -71,10 +79,7 @@ for name in $SUPERVISED; do
     base=${name#supervised}
     base=${base#_}
     init=()
-    if [[ -n $base ]]; then
-        [[ -f $OUT/gin_$base.json ]] || { echo "error: $name needs $OUT/gin_$base.pth (add $base to METHODS)" >&2; exit 2; }
-        init=(--input_model_file "$OUT/gin_$base.pth")
-    fi
+    [[ -n $base ]] && init=(--input_model_file "$OUT/gin_$base.pth")
     pretrain "gin_$name" pretrain_supervised.py "${sup[@]}" "${init[@]}"
 done
 echo "models in $OUT"

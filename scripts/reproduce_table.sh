@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
-# Reproduce part of the paper's Table 2 (issue 5, item 4): GCN and GraphSAGE without pre-training against
-# the released supervised + ContextPred checkpoints, fine-tuned on BBBP, BACE, ClinTox and SIDER for 100
-# epochs, then the tables (with the paper's numbers beside ours) and the figures.
+# Reproduce part of the paper's tables: each architecture without pre-training against pre-trained
+# checkpoints, fine-tuned on BBBP, BACE, ClinTox and SIDER for 100 epochs, then the tables (with the
+# paper's numbers beside ours) and the figures. Default: Table 2's GCN and GraphSAGE rows with the
+# released supervised + ContextPred checkpoints; this project's GIN models (Table 1):
+#   MODELS="models/chem/*.pth" GNN_TYPES=gin REFERENCE=scripts/paper_reference_gin.csv \
+#       scripts/reproduce_table.sh docs/results/gin_table1 cpu
 #
 # Usage: SEEDS="0 1 2" scripts/reproduce_table.sh [OUT] [DEVICE]
 #   OUT     output folder [runs/reproduce_table]: OUT/runs (results), OUT/summary, OUT/figures
@@ -11,6 +14,10 @@
 #   DATASETS    datasets [bbbp bace clintox sider]; the paper's other four: tox21 toxcast hiv muv
 #   CKPT_DIR    folder of the released chem checkpoints [$PRETRAIN_GNNS_SHARED/checkpoints/chem,
 #               PRETRAIN_GNNS_SHARED defaulting to ../shared/data beside the repository]
+#   MODELS      checkpoints to compare, space-separated (globs allowed)
+#               [$CKPT_DIR/gcn_supervised_contextpred.pth $CKPT_DIR/graphsage_supervised_contextpred.pth]
+#   GNN_TYPES   architectures [gcn graphsage]: each gets its no-pre-training run and the MODELS of its type
+#   REFERENCE   the paper's numbers for the tables [scripts/paper_reference.csv]
 #   DATA_ROOT   MoleculeNet data root [$PRETRAIN_GNNS_SHARED/moleculenet]
 #   EXTRA_ARGS  more flags for chem/finetune.py [--quiet]
 #   PYTHON      python interpreter [python]
@@ -33,11 +40,14 @@ export PYTHON=${PYTHON:-python}
 # this checkout's code, whether or not (or wherever else) the package is pip-installed
 export PYTHONPATH="$REPO${PYTHONPATH:+:$PYTHONPATH}"
 
-# The checkpoint folder holds other GCN/GraphSAGE models too: link just the two of this table.
+GNN_TYPES=${GNN_TYPES:-gcn graphsage}
+MODELS=${MODELS:-$CKPT_DIR/gcn_supervised_contextpred.pth $CKPT_DIR/graphsage_supervised_contextpred.pth}
+
+# A checkpoint folder holds other models too: link just the ones of this table.
 mkdir -p "$OUT/models"
-for model in gcn_supervised_contextpred graphsage_supervised_contextpred; do
-    [[ -f $CKPT_DIR/$model.pth ]] || { echo "error: $CKPT_DIR/$model.pth not found (set CKPT_DIR)" >&2; exit 2; }
-    ln -sfn "$(cd "$CKPT_DIR" && pwd)/$model.pth" "$OUT/models/$model.pth"
+for model in $MODELS; do
+    [[ -f $model ]] || { echo "error: $model not found (set MODELS or CKPT_DIR)" >&2; exit 2; }
+    ln -sfn "$(cd "$(dirname "$model")" && pwd)/$(basename "$model")" "$OUT/models/$(basename "$model")"
 done
 
 status=0  # a failed run is reported by the sweep; the tables still show what finished
@@ -46,19 +56,19 @@ export MODEL_DIR="$OUT/models" OUT_DIR="$OUT/runs" DATA_ROOT=${DATA_ROOT:-$SHARE
 if [[ ${JOBS:-1} -gt 1 ]]; then
     # JOBS sweeps at once, one per (seed, architecture, dataset): for a GPU with many CPU cores beside it.
     mkdir -p "$OUT_DIR"
-    for seed in $SEEDS; do for t in gcn graphsage; do for d in $DATASETS; do
+    for seed in $SEEDS; do for t in $GNN_TYPES; do for d in $DATASETS; do
         echo "$seed $t $d"; done; done; done |
     # each line "seed architecture dataset" becomes $1 $2 $3 of one sweep ($0 = the repository)
     xargs -P "$JOBS" -L 1 bash -c 'OMP_NUM_THREADS=1 DATASETS=$3 GNN_TYPES=$2 \
         "$0/scripts/finetune_sweep.sh" "$1" '"$DEVICE"' > "$OUT_DIR/log_$1_$2_$3.txt" 2>&1' "$REPO" || status=1
 else
     for seed in $SEEDS; do
-        DATASETS="$DATASETS" GNN_TYPES="gcn graphsage" \
+        DATASETS="$DATASETS" GNN_TYPES="$GNN_TYPES" \
             "$REPO/scripts/finetune_sweep.sh" "$seed" $DEVICE || status=1
     done
 fi
 
-"$PYTHON" "$REPO/scripts/summarize.py" "$OUT/runs" --reference "$REPO/scripts/paper_reference.csv" \
+"$PYTHON" "$REPO/scripts/summarize.py" "$OUT/runs" --reference "${REFERENCE:-$REPO/scripts/paper_reference.csv}" \
     --out "$OUT/summary" --quiet
 "$PYTHON" "$REPO/scripts/plot.py" "$OUT/runs" --out "$OUT/figures"
 echo "tables: $OUT/summary/summary.md; figures: $OUT/figures/"

@@ -1,0 +1,118 @@
+"""Ship the encoders of a scripts/pretrain_zoo.sh campaign into models/chem: float16 storage (half the
+bytes; finetune.py loads them into float32 parameters), each with a JSON saying how it was made.
+
+    python scripts/ship_models.py runs/zoo/models [--out models/chem] [--only gin_attrmasking,...]
+
+A model is shipped as models/chem/<stem>.pth + <stem>.json; the JSON holds its zoo name
+(ours_<stem>), architecture, data, budget, final loss and accuracy, speed, package versions, the
+sha256 of the shipped file and of the float32 original (what pretrain_zoo.sh re-creates bit for bit).
+"""
+from __future__ import annotations
+
+import argparse
+import glob
+import hashlib
+import json
+import os
+import sys
+
+import torch
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from pretrain_gnns.checkpoint import atomic_save, load_state_dict_file  # noqa: E402
+from pretrain_gnns.finetune_loop import write_json_atomic  # noqa: E402
+from pretrain_gnns.pretrain_loop import LOOP_KEYS  # noqa: E402
+
+ZOO_PREFIX = "ours_"
+# pretrain_zoo.sh's budget variables, recorded so that the JSON says how to re-create the model
+BUDGET_KEYS = {"max_molecules": "MOLECULES", "epochs": None, "precision": "PRECISION", "seed": "SEED"}
+
+
+def sha256_of(path: str) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def to_half(state: dict) -> dict:
+    """Floating tensors to float16 (integer buffers such as num_batches_tracked stay as they are)."""
+    return {k: v.half() if v.is_floating_point() else v for k, v in state.items()}
+
+
+def recreate_command(stem: str, config: dict) -> str:
+    supervised = config["method"] == "supervised"
+    env = [f"SEED={config['seed']}", f"PRECISION={config['precision']}"]
+    if supervised:
+        env.append(f"SUP_EPOCHS={config['epochs']}")
+        if config.get("max_molecules"):
+            env.append(f"SUP_MOLECULES={config['max_molecules']}")
+        base = os.path.basename(config.get("input_model_file") or "")
+        env.append(f"SUPERVISED={stem[len('gin_'):]}")
+        env.append(f"METHODS={os.path.splitext(base)[0][len('gin_'):] if base else chr(34) * 2}")
+    else:
+        env += [f"MOLECULES={config['max_molecules']}", f"NODE_EPOCHS={config['epochs']}",
+                f"METHODS={config['method']}", 'SUPERVISED=""']
+    return " ".join(env) + " scripts/pretrain_zoo.sh OUT"
+
+
+def manifest(stem: str, report: dict, shipped: str, source: str) -> dict:
+    config = report["config"]
+    final = {k: v for k, v in report["history"][-1].items() if k not in LOOP_KEYS}
+    init = config.get("input_model_file") or ""
+    return {
+        "name": ZOO_PREFIX + stem, "file": os.path.basename(shipped), "sha256": sha256_of(shipped),
+        "storage": "float16 (loaded into float32 parameters)",
+        "architecture": {"gnn_type": config["gnn_type"], "num_layer": config["num_layer"],
+                         "emb_dim": config["emb_dim"], "JK": config["JK"], "domain": "chem"},
+        "method": config["method"], "stacked_on": os.path.splitext(os.path.basename(init))[0] or None,
+        "data": os.path.basename(config.get("smiles_file") or config.get("dataset") or ""),
+        "threshold": config.get("threshold"), "molecules": config["num_molecules"], "epochs": report["epochs"],
+        "batch_size": config["batch_size"], "lr": config["lr"], "dropout_ratio": config["dropout_ratio"],
+        "precision": config["precision"], "seed": config["seed"],
+        "final": final, "loss_per_epoch": [h["loss"] for h in report["history"]],
+        "seconds": sum(h["seconds"] for h in report["history"]),
+        "molecules_per_s_median": report["molecules_per_s_median"], "torch_threads": report["torch_threads"],
+        "device": report["device"], "versions": report["versions"],
+        "float32_sha256": sha256_of(source), "recreate": recreate_command(stem, config),
+    }
+
+
+def ship(campaign_dir: str, out_dir: str, only: list[str] | None = None) -> list[str]:
+    """Ship every finished model of ``campaign_dir`` (its JSON report exists); returns the stems shipped."""
+    os.makedirs(out_dir, exist_ok=True)
+    shipped = []
+    for report_file in sorted(glob.glob(os.path.join(campaign_dir, "gin_*.json"))):
+        stem = os.path.splitext(os.path.basename(report_file))[0]
+        if only and stem not in only:
+            continue
+        source = os.path.join(campaign_dir, stem + ".pth")
+        with open(report_file) as f:
+            report = json.load(f)
+        target = os.path.join(out_dir, stem + ".pth")
+        atomic_save(to_half(load_state_dict_file(source)), target)
+        write_json_atomic(os.path.join(out_dir, stem + ".json"), manifest(stem, report, target, source))
+        shipped.append(stem)
+        print(f"{stem}: {os.path.getsize(target) / 2**20:.1f} MB -> {target}")
+    return shipped
+
+
+def main(argv: list[str] | None = None) -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("campaign_dir", help="OUT of scripts/pretrain_zoo.sh (gin_<method>.pth + .json)")
+    p.add_argument("--out", default="models/chem", help="where the shipped models go")
+    p.add_argument("--only", default="", help="comma-separated stems to ship (default: every finished model)")
+    args = p.parse_args(argv)
+    if not os.path.isdir(args.campaign_dir):
+        raise FileNotFoundError(f"campaign folder not found: {args.campaign_dir}")
+    stems = ship(args.campaign_dir, args.out, [s for s in args.only.split(",") if s] or None)
+    if not stems:
+        raise FileNotFoundError(f"no finished model (gin_*.json) in {args.campaign_dir}")
+    total = sum(os.path.getsize(f) for f in glob.glob(os.path.join(args.out, "*")))
+    print(f"{len(stems)} shipped; {args.out} holds {total / 2**20:.1f} MB")
+
+
+if __name__ == "__main__":
+    from pretrain_gnns.cli_args import run_main
+    run_main(main)
