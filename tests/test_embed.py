@@ -168,3 +168,15 @@ def test_bad_inputs(gcn_file, tmp_path, checkpoints, capsys, monkeypatch):
         main(["--model", gcn_file, "--smiles-file", str(src), "--out", str(tmp_path / "o.parquet"), "--quiet"])
         table = pd.read_parquet(tmp_path / "o.parquet")
         assert table.shape == (1, 303) and table["valid"].tolist() == [True]
+
+
+def test_benchmark_script_runs_on_a_tiny_input(checkpoints):
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("benchmark_embed", os.path.join(
+        os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "scripts", "benchmark_embed.py"))
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    rows = bench.main(["--max-molecules", "20", "--repeats", "1", "--gnn-types", "gcn", "--threads", "1",
+                       "--model-dir", os.path.join(checkpoints, "chem")])
+    assert [(r["precision"], r["molecules"], r["embedded"]) for r in rows] == [("fp32", 20, 20), ("bf16", 20, 20)]
+    assert all(r["molecules_per_s"] > 0 for r in rows)
