@@ -106,9 +106,12 @@ class Embedder:
         return POOLINGS[self.pooling](h, batch.batch.to(self.device), size=batch.num_graphs)
 
     def embed_chunk(self, smiles: Sequence[str], per_atom: bool = False) -> ChunkResult:
-        feats = featurise_smiles(list(smiles))
+        return self.encode(featurise_smiles(list(smiles)), len(smiles), per_atom)
+
+    def encode(self, feats: dict, n: int, per_atom: bool = False) -> ChunkResult:
+        """Embed the output of ``featurise_smiles`` over ``n`` input rows."""
         kept = feats["kept"]
-        valid = np.zeros(len(smiles), dtype=bool)
+        valid = np.zeros(n, dtype=bool)
         valid[kept] = True
         store = GraphStore.from_parts(feats["nodes"], feats["bonds"], feats["bond_feats"], feats["n_counts"],
                                       feats["e_counts"], node_width=2, edge_width=2)
@@ -127,7 +130,7 @@ class Embedder:
             emb = np.concatenate(parts) if parts else np.zeros((0, self.dim), np.float32)
             atoms = np.concatenate(atom_parts).astype(np.int64) if atom_parts else np.zeros((0, 2), np.int64)
             return ChunkResult(emb.astype(np.float32, copy=False), valid, feats["skipped"], atoms)
-        out = np.full((len(smiles), self.dim), np.nan, dtype=np.float32)
+        out = np.full((n, self.dim), np.nan, dtype=np.float32)
         if parts:
             out[kept] = np.concatenate(parts)
         return ChunkResult(out, valid, feats["skipped"])
@@ -393,14 +396,37 @@ class _Outputs:
         shutil.rmtree(self.tmpdir, ignore_errors=True)
 
 
+def featurised_chunks(chunks: Iterator[list[str]], workers: int) -> Iterator[tuple[list[str], dict]]:
+    """(smiles, featurise_smiles(smiles)) per chunk, in order. With workers > 0, chunks are featurised
+    in worker processes while this one encodes: at most workers + 1 chunks are in flight, so memory
+    stays bounded."""
+    if workers <= 0:
+        for smiles in chunks:
+            yield smiles, featurise_smiles(smiles)
+        return
+    from collections import deque
+    from concurrent.futures import ProcessPoolExecutor
+    with ProcessPoolExecutor(workers) as pool:
+        pending: deque = deque()
+        for smiles in chunks:
+            pending.append((smiles, pool.submit(featurise_smiles, smiles)))
+            if len(pending) > workers:
+                head, fut = pending.popleft()
+                yield head, fut.result()
+        while pending:
+            head, fut = pending.popleft()
+            yield head, fut.result()
+
+
 def embed_file(smiles_file: str, out: str, embedder: Embedder, smiles_column: str | None = None,
-               per_atom: bool = False, progress: bool = True, chunk: int = CHUNK) -> dict:
-    """Embed every molecule of ``smiles_file`` into ``out``, streamed; returns counts and paths."""
+               per_atom: bool = False, progress: bool = True, chunk: int = CHUNK, workers: int = 0) -> dict:
+    """Embed every molecule of ``smiles_file`` into ``out``, streamed; returns counts and paths.
+    ``workers``: featurising processes running ahead of the encoder (0: featurise in this process)."""
     outputs = _Outputs(out, embedder.dim, per_atom)
     try:
         with tqdm(desc="embed", unit="mol", disable=not progress) as bar:
-            for smiles in read_smiles_chunks(smiles_file, smiles_column, chunk):
-                outputs.write(smiles, embedder.embed_chunk(smiles, per_atom))
+            for smiles, feats in featurised_chunks(read_smiles_chunks(smiles_file, smiles_column, chunk), workers):
+                outputs.write(smiles, embedder.encode(feats, len(smiles), per_atom))
                 bar.update(len(smiles))
         written = outputs.finish()
     except BaseException:
@@ -428,6 +454,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="one vector per atom instead of per molecule, with (row, atom index)")
     p.add_argument("--batch-size", dest="batch_size", type=int, default=512, help="molecules per forward pass")
     p.add_argument("--device", default="cpu", help="cpu, cuda or cuda:N")
+    p.add_argument("--workers", type=int, default=1,
+                   help="processes featurising the next chunks while this one encodes (0: none)")
     p.add_argument("--precision", choices=["fp32", "bf16"], default="fp32", help="bf16 autocast (faster on CPUs "
                    "with AVX512-BF16 and on GPUs; vectors differ from fp32 in the third significant digit)")
     add_model_dir_arg(p)
@@ -439,7 +467,10 @@ def main(argv: list[str] | None = None) -> dict:
     args = build_parser().parse_args(argv)
     embedder = Embedder(args.model, args.pooling, args.layer, args.batch_size, args.device, args.precision,
                         args.model_dir, progress=not args.quiet)
-    result = embed_file(args.smiles_file, args.out, embedder, args.smiles_column, args.per_atom, not args.quiet)
+    if args.workers < 0:
+        raise ValueError("--workers must be 0 or more")
+    result = embed_file(args.smiles_file, args.out, embedder, args.smiles_column, args.per_atom, not args.quiet,
+                        workers=args.workers)
     print(f"[embed] {result['rows']} rows ({result['valid']} embedded, {result['skipped']} skipped: see "
           f"{args.out}.skipped.csv), {result['dim']} dimensions, model {embedder.arch.get('name')} "
           f"({embedder.arch['gnn_type']}, pooling {embedder.pooling}, layer {embedder.layer}) -> {args.out}",
