@@ -372,7 +372,10 @@ def resolve_input_model_arg(args: argparse.Namespace, domain: str = "chem", attr
     """For a script's --input_model_file: a zoo name becomes its file, and the encoder flags
     (gnn_type, num_layer, emb_dim, JK) are set from the entry, so no one passes --gnn_type by hand."""
     value = getattr(args, attr, "")
-    if not value or not is_zoo_name(value, domain):
+    # a bare word that is no file is meant as a zoo name: resolve it, so a typo lists the known names
+    bare = value and os.sep not in value and not value.endswith((".pth", ".pt")) and not os.path.exists(value) \
+        and not os.path.exists(value + ".pth")
+    if not value or not (bare or is_zoo_name(value, domain)):
         return
     path, arch = resolve(value, domain, getattr(args, "model_dir", None), progress=not getattr(args, "quiet", False))
     changed = [f"--{k} {arch[k]}" for k in ("gnn_type", "num_layer", "emb_dim", "JK") if getattr(args, k, None) != arch[k]]

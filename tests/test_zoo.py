@@ -166,6 +166,9 @@ def test_script_flag_resolves_name_and_architecture(checkpoints, cache):
                               JK="last", model_dir=os.path.join(checkpoints, "chem"), quiet=True)
     zoo.resolve_input_model_arg(args)
     assert args.gnn_type == "graphsage" and args.input_model_file.endswith("chem/graphsage_supervised.pth")
+    typo = argparse.Namespace(input_model_file="gcn_supervised_contextpre", gnn_type="gin", model_dir=None)
+    with pytest.raises(zoo.UnknownModelError, match="known chem models: .*gcn_supervised_contextpred"):
+        zoo.resolve_input_model_arg(typo)
     plain = argparse.Namespace(input_model_file="runs/x.pth", gnn_type="gin")
     zoo.resolve_input_model_arg(plain)  # not a zoo name: left alone for the loader to report
     assert plain.input_model_file == "runs/x.pth" and plain.gnn_type == "gin"
@@ -177,3 +180,15 @@ def test_cli_unknown_model_is_one_line(capsys):
         run_main(zoo.main, ["fetch", "gcn_nope"])
     err = capsys.readouterr().err
     assert exit_.value.code == 2 and "unknown model 'gcn_nope'" in err and "Traceback" not in err
+
+
+def test_pretrain_supervised_accepts_a_zoo_name(checkpoints, shared_data, tmp_path, cache):
+    import chem.pretrain_supervised
+    report = chem.pretrain_supervised.main([
+        "--smiles-file", os.path.join(shared_data, "chembl", "chembl_5thresh.csv.gz"), "--threshold", "6",
+        "--max-molecules", "20", "--epochs", "1", "--quiet", "--input_model_file", "gcn_contextpred",
+        "--model-dir", os.path.join(checkpoints, "chem"), "--output_model_file", str(tmp_path / "sup")])
+    cfg = report["config"]
+    assert cfg["gnn_type"] == "gcn" and cfg["input_model_file"].endswith("chem/gcn_contextpred.pth")
+    saved = torch.load(tmp_path / "sup.pth", map_location="cpu", weights_only=True)
+    assert "gnns.0.linear.weight" in saved  # a GCN encoder: the released weights were loaded into it
