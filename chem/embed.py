@@ -24,7 +24,6 @@ import argparse
 import csv
 import gzip
 import os
-import sys
 import tempfile
 import zipfile
 from dataclasses import dataclass
