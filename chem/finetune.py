@@ -1,7 +1,9 @@
 """Fine-tune a chem GNN on a MoleculeNet dataset (the original's finetune.py, same flags and defaults).
 
 Writes <output-dir>/<filename>.csv (one row per epoch) and <filename>.json (test ROC-AUC at the
-best-validation epoch and at the last epoch, config, seeds, versions).
+best-validation epoch and at the last epoch, config, seeds, versions). --save-model m.pth saves the
+model after the last epoch (not the best-validation one) and m.json beside it (architecture, task
+names, dataset, split, that epoch's test ROC-AUC, versions), which ``python -m chem.predict`` reads.
 """
 from __future__ import annotations
 
@@ -12,13 +14,13 @@ import torch
 
 from chem.loader import MoleculeDataset, load_dataset
 from chem.model import GNN_graphpred
+from chem.predict import write_model_card
 from pretrain_gnns.data_root import ENV_DATA
 from pretrain_gnns.cli_args import add_finetune_args
 from pretrain_gnns.finetune_loop import output_stem, run_finetune, save_model
 from pretrain_gnns.graphstore import make_loader
 from pretrain_gnns.runtime import adam, resolve_device, seed_everything
 from pretrain_gnns.splitters import random_scaffold_split, random_split, scaffold_split
-from chem.predict import write_model_card
 from pretrain_gnns.zoo import add_model_dir_arg, resolve_input_model_arg
 
 EVAL_BATCH = 512  # evaluation runs in eval mode (no dropout, fixed batch norm): batch size does not change scores

@@ -30,8 +30,7 @@ def add_finetune_args(p: argparse.ArgumentParser, *, epochs: int, batch_help: st
     p.add_argument("--eval_train", type=int, default=0, help="1: also score the training set each epoch")
     p.add_argument("--num_workers", type=int, default=0, help=workers_help)
     p.add_argument("--output-dir", dest="output_dir", default="runs/finetune", help="where the CSV and JSON go")
-    p.add_argument("--save-model", dest="save_model", default="", help="also save the fine-tuned model "
-                   "(its state_dict after the last epoch) here, with a JSON beside it for chem.predict")
+    p.add_argument("--save-model", dest="save_model", default="", help="also save the fine-tuned model's state_dict here")
     p.add_argument("--precision", default="fp32", choices=["fp32", "bf16"], help="bf16 autocast (opt-in; fp32 is the paper's)")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
 
