@@ -15,7 +15,8 @@ deleted and fetched again; a file in a model folder that fails it is refused (ne
 This project's own models are listed from ``models/<domain>/*.json`` in the repository, each beside
 its ``.pth``: the JSON is the pre-training report (``config`` holds gnn_type, num_layer, emb_dim,
 JK), with an optional ``"name"`` (default ``ours_<file stem>``) and ``"sha256"`` of the ``.pth``
-(checked on every load when present). Dropping the two files in is all it takes.
+(checked on every load when present). Dropping the two files in is all it takes;
+``python -m pretrain_gnns.zoo register models/chem/gin_masking.pth`` records the sha256 in the JSON.
 """
 from __future__ import annotations
 
@@ -156,6 +157,21 @@ def own_models(folder: str = OWN_MODELS_DIR) -> dict[str, dict[str, ZooEntry]]:
                 sha256=meta.get("sha256"), source="ours", path=pth,
                 extra={"description": meta.get("description", "")})
     return table
+
+
+def register_own_model(pth: str) -> str:
+    """Record the sha256 of one of this project's model files in the JSON beside it (its pre-training
+    report), so that every later load checks it; returns the zoo name it will be listed under."""
+    from pretrain_gnns.finetune_loop import write_json_atomic
+    meta_path = os.path.splitext(pth)[0] + ".json"
+    if not os.path.isfile(pth) or not os.path.isfile(meta_path):
+        raise FileNotFoundError(f"register needs {pth} and {meta_path}")
+    with open(meta_path) as f:
+        meta = json.load(f)
+    meta["sha256"] = sha256_file(pth)
+    meta.setdefault("name", "ours_" + os.path.splitext(os.path.basename(pth))[0])
+    write_json_atomic(meta_path, meta)
+    return f"{meta['name']}: {pth} sha256 {meta['sha256']} -> {meta_path}"
 
 
 def entries(domain: str = "chem") -> dict[str, ZooEntry]:
@@ -415,8 +431,10 @@ def format_table(domain: str | None = None, model_dir: str | None = None) -> str
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m pretrain_gnns.zoo", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("command", choices=["list", "fetch"], help="list: print the table; fetch: get models into the cache")
-    p.add_argument("names", nargs="*", help="for fetch: zoo names")
+    p.add_argument("command", choices=["list", "fetch", "register"],
+                   help="list: print the table; fetch: get models into the cache; register: record the sha256 "
+                   "of models/<domain>/<stem>.pth files in their JSON (this project's own models)")
+    p.add_argument("names", nargs="*", help="for fetch: zoo names; for register: .pth files beside their JSON")
     p.add_argument("--domain", choices=list(DOMAINS), default=None, help="only this domain (fetch: default chem)")
     add_model_dir_arg(p)
     return p
@@ -428,7 +446,11 @@ def main(argv: list[str] | None = None) -> None:
         print(format_table(args.domain, args.model_dir))
         return
     if not args.names:
-        raise ZooError("fetch needs at least one model name")
+        raise ZooError(f"{args.command} needs at least one model name or file")
+    if args.command == "register":
+        for pth in args.names:
+            print(f"{register_own_model(pth)}")
+        return
     for name in args.names:
         path, _ = resolve(name, args.domain or "chem", args.model_dir)
         print(f"{name}: {path}")

@@ -148,9 +148,10 @@ def test_own_models_are_listed_from_json(checkpoints, tmp_path):
     pth = folder / "gin_masking.pth"
     from chem.model import GNN
     torch.save(GNN(2, 16, gnn_type="gin").state_dict(), pth)
-    report = {"method": "attrmasking", "config": {"gnn_type": "gin", "num_layer": 2, "emb_dim": 16, "JK": "last"},
-              "sha256": sha256_file(str(pth))}
-    (folder / "gin_masking.json").write_text(json.dumps(report))
+    report = {"method": "attrmasking", "config": {"gnn_type": "gin", "num_layer": 2, "emb_dim": 16, "JK": "last"}}
+    (folder / "gin_masking.json").write_text(json.dumps(report))  # a pre-training report, as written
+    zoo.main(["register", str(pth)])  # records the sha256 (and the name) in it
+    assert json.loads((folder / "gin_masking.json").read_text())["sha256"] == sha256_file(str(pth))
     table = zoo.own_models(str(tmp_path / "models"))["chem"]
     entry = table["ours_gin_masking"]
     assert entry.source == "ours" and entry.architecture["num_layer"] == 2 and entry.emb_dim == 16
