@@ -38,11 +38,11 @@ def test_embedding_is_what_graphpred_feeds_its_head(chembl, checkpoints, gnn_typ
     if gnn_type != "gin":  # released weights where there are local files; a seeded random GIN otherwise
         model.from_pretrained(os.path.join(checkpoints, "chem", f"{gnn_type}_supervised_contextpred.pth"))
     model.eval()
-    subset = chembl[np.arange(200)]
+    subset = chembl[np.arange(0, 1000, 8)]  # 125 molecules, both classes
     with torch.no_grad():
         reference = model.graph_representation(subset.batch()).numpy()
     got = embed_smiles(subset.smiles_list, model=model, pooling=pooling)
-    assert got.shape == (200, 300) and np.isfinite(got).all()
+    assert got.shape == (125, 300) and np.isfinite(got).all()
     np.testing.assert_array_equal(got, reference)  # same graphs, same batch: bit for bit
     with torch.no_grad():  # and the head applied to it gives the model's logits
         logits = model(subset.batch()).numpy()
