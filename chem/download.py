@@ -31,6 +31,7 @@ from tqdm.auto import tqdm
 
 from chem.datasets import CHEM_DATASET_ZIP, SPECS, find_raw_files
 from pretrain_gnns.data_root import ENV_DATA, data_root
+from pretrain_gnns.data_root import git_blob_sha1 as git_blob_sha1_of
 
 MOLECULENET = ("bbbp", "tox21", "toxcast", "sider", "clintox", "muv", "hiv", "bace")
 ZIP_NAME = "chem_dataset"
@@ -56,8 +57,10 @@ def content_sha256(path: str) -> str:
     return h.hexdigest()
 
 
-def fetch(url: str, dest: str, sha256: str | None = None, progress: bool = True) -> str:
-    """Download ``url`` to ``dest`` through a temporary file; verify ``sha256`` before renaming."""
+def fetch(url: str, dest: str, sha256: str | None = None, progress: bool = True,
+          git_blob_sha1: str | None = None, offline_hint: str | None = None) -> str:
+    """Download ``url`` to ``dest`` through a temporary file; verify ``sha256`` (and the git blob SHA-1,
+    when given) before renaming. A mismatch deletes the temporary file and raises ChecksumError."""
     folder = os.path.dirname(os.path.abspath(dest))
     os.makedirs(folder, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=".part_", dir=folder)
@@ -75,12 +78,17 @@ def fetch(url: str, dest: str, sha256: str | None = None, progress: bool = True)
                 reason = getattr(err, "reason", err)
                 raise DownloadError(
                     f"could not download {url}: {reason}.\n  Without network access, fetch the file elsewhere and "
-                    f"copy it to {dest}") from err
+                    f"copy it to {dest}" + (f"\n  {offline_hint}" if offline_hint else "")) from err
         if sha256:
             got = content_sha256(tmp)
             if got != sha256:
-                raise ChecksumError(f"{url}: sha256 {got} is not the known file's {sha256}; nothing was written "
-                                    f"to {dest}")
+                raise ChecksumError(f"{url}: sha256 {got} is not the known file's {sha256}; the download was "
+                                    f"deleted and nothing was written to {dest}")
+        if git_blob_sha1:
+            got = git_blob_sha1_of(tmp)
+            if got != git_blob_sha1:
+                raise ChecksumError(f"{url}: git blob SHA-1 {got} is not the known file's {git_blob_sha1}; the "
+                                    f"download was deleted and nothing was written to {dest}")
         _publish(tmp, dest)
     finally:
         if os.path.exists(tmp):

@@ -1,7 +1,9 @@
 """Fine-tune a chem GNN on a MoleculeNet dataset (the original's finetune.py, same flags and defaults).
 
 Writes <output-dir>/<filename>.csv (one row per epoch) and <filename>.json (test ROC-AUC at the
-best-validation epoch and at the last epoch, config, seeds, versions).
+best-validation epoch and at the last epoch, config, seeds, versions). --save-model m.pth saves the
+model after the last epoch (not the best-validation one) and m.json beside it (architecture, task
+names, dataset, split, that epoch's test ROC-AUC, versions), which ``python -m chem.predict`` reads.
 """
 from __future__ import annotations
 
@@ -12,12 +14,14 @@ import torch
 
 from chem.loader import MoleculeDataset, load_dataset
 from chem.model import GNN_graphpred
+from chem.predict import write_model_card
 from pretrain_gnns.data_root import ENV_DATA
 from pretrain_gnns.cli_args import add_finetune_args
 from pretrain_gnns.finetune_loop import output_stem, run_finetune, save_model
 from pretrain_gnns.graphstore import make_loader
 from pretrain_gnns.runtime import adam, resolve_device, seed_everything
 from pretrain_gnns.splitters import random_scaffold_split, random_split, scaffold_split
+from pretrain_gnns.zoo import add_model_dir_arg, resolve_input_model_arg
 
 EVAL_BATCH = 512  # evaluation runs in eval mode (no dropout, fixed batch norm): batch size does not change scores
 
@@ -28,7 +32,10 @@ def build_parser() -> argparse.ArgumentParser:
                       workers_help="DataLoader worker processes (batches are cut in one go; 0 is fastest on 2 cores)")
     p.add_argument("--lr_scale", type=float, default=1, help="relative learning rate of the prediction head (and attention pooling)")
     p.add_argument("--dataset", default="tox21", help="dataset name: bbbp, tox21, toxcast, sider, clintox, muv, hiv, bace, mutag, or chembl2321810 (shipped with RDKit)")
-    p.add_argument("--input_model_file", default="", help="pre-trained encoder state_dict to start from ('' = random init)")
+    p.add_argument("--input_model_file", default="", help="pre-trained encoder to start from: a state_dict file or a "
+                   "zoo name (python -m pretrain_gnns.zoo list; sets --gnn_type, --num_layer, --emb_dim, --JK from "
+                   "the entry); '' = random init")
+    add_model_dir_arg(p)
     p.add_argument("--filename", default="", help="output file stem (default: <dataset>_<gnn_type>_<model>_seed<runseed>)")
     p.add_argument("--seed", type=int, default=42, help="seed for the random and random_scaffold splits")
     p.add_argument("--split", default="scaffold", choices=["scaffold", "random", "random_scaffold"], help="dataset split")
@@ -56,6 +63,7 @@ def param_groups(model: GNN_graphpred, lr: float, lr_scale: float) -> list[dict]
 
 def main(argv: list[str] | None = None) -> dict:
     args = build_parser().parse_args(argv)
+    resolve_input_model_arg(args)
     seed_everything(args.runseed)
     device = resolve_device(args.device)
     dataset = load_dataset(args.dataset, args.data_root)
@@ -78,6 +86,8 @@ def main(argv: list[str] | None = None) -> dict:
                                    "split_sizes": [len(train), len(valid), len(test)]},
                            eval_train=bool(args.eval_train), precision=args.precision, progress=not args.quiet)
     save_model(model, args.save_model)
+    if args.save_model:
+        write_model_card(args.save_model, args, dataset.meta["tasks"], summary)
     return summary
 
 

@@ -6,12 +6,17 @@ GNN_graphpred) to --output_model_file for finetune.py --input_model_file."""
 from __future__ import annotations
 
 
-from chem.pretrain_cli import main_for
+from chem.pretrain_cli import build_parser, run
 from chem.pretrain_methods import Supervised
+from pretrain_gnns.zoo import add_model_dir_arg, resolve_input_model_arg
 
 
 def main(argv: list[str] | None = None) -> dict:
-    return main_for(Supervised, argv, __doc__, supervised=True)
+    parser = build_parser(Supervised, __doc__, supervised=True)
+    add_model_dir_arg(parser)
+    args = parser.parse_args(argv)
+    resolve_input_model_arg(args)  # a zoo name: its file, and the encoder flags from its entry
+    return run(Supervised, args, supervised=True)
 
 
 if __name__ == "__main__":

@@ -69,3 +69,12 @@ def sha256_file(path: str, chunk: int = 1 << 20) -> str:
         for block in iter(lambda: f.read(chunk), b""):
             h.update(block)
     return h.hexdigest()
+
+
+def git_blob_sha1(path: str, chunk: int = 1 << 20) -> str:
+    """The file's git blob SHA-1 (what ``git hash-object FILE`` prints): sha1 of b"blob <size>\\0" + bytes."""
+    h = hashlib.sha1(b"blob %d\0" % os.path.getsize(path))
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(chunk), b""):
+            h.update(block)
+    return h.hexdigest()

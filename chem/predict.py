@@ -1,0 +1,167 @@
+"""Predict with a fine-tuned model: one probability column per task, row-aligned with the input.
+
+    python chem/finetune.py --dataset bbbp --input_model_file gcn_supervised_contextpred \\
+        --model-dir ../shared/data/checkpoints/chem --save-model runs/bbbp.pth
+    python -m chem.predict --model runs/bbbp.pth --smiles-file new.csv --out predictions.csv
+
+``finetune.py --save-model m.pth`` saves the model as it is after the last epoch (not the
+best-validation one) and writes ``m.json`` beside it: the architecture, the task names, dataset,
+split, the epoch saved, its test ROC-AUC, and package versions. ``predict`` rebuilds the model from
+the JSON, loads the weights strictly, and writes ``row, smiles, valid, <task>...`` (sigmoid of the
+logits). A molecule that cannot be featurised has ``valid`` 0 and empty probabilities, and is listed
+with its reason in ``<out>.skipped.csv``. The output is written to a temporary file and renamed.
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import tempfile
+import time
+
+import numpy as np
+import torch
+
+from chem.embed import CHUNK, read_smiles_chunks
+from chem.features import featurise_smiles
+from pretrain_gnns.graphstore import GraphStore
+from pretrain_gnns.runtime import autocast, package_versions, resolve_device
+
+CARD_FORMAT = 1
+EVAL_BATCH = 512  # the batch finetune.py evaluates with: same batches, same numbers
+
+
+def card_path(model_path: str) -> str:
+    return os.path.splitext(model_path)[0] + ".json"
+
+
+def write_model_card(model_path: str, args: argparse.Namespace, tasks: list[str], summary: dict) -> str:
+    """The JSON beside a --save-model file: what predict needs to rebuild the model, and its record."""
+    from pretrain_gnns.finetune_loop import write_json_atomic
+    card = {
+        "format": CARD_FORMAT, "kind": "chem GNN_graphpred (fine-tuned)",
+        "architecture": {"gnn_type": args.gnn_type, "num_layer": args.num_layer, "emb_dim": args.emb_dim,
+                         "JK": args.JK, "graph_pooling": args.graph_pooling, "num_tasks": len(tasks),
+                         "domain": "chem"},
+        "tasks": list(tasks), "dataset": args.dataset, "split": args.split, "split_seed": args.seed,
+        "runseed": args.runseed, "input_model_file": args.input_model_file or None,
+        "saved_epoch": summary["epochs"], "selection": "last epoch (the weights after the final epoch)",
+        "test_roc_auc": summary["test_last"], "valid_roc_auc": summary["val_last"],
+        "best_val_epoch": summary["best_epoch"], "test_roc_auc_at_best_val_epoch": summary["test_at_best_val"],
+        "precision": args.precision, "versions": package_versions(),
+        "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    }
+    path = card_path(model_path)
+    write_json_atomic(path, card)
+    return path
+
+
+def load_finetuned(model_path: str, device: str | None = "cpu") -> tuple[torch.nn.Module, dict]:
+    """(GNN_graphpred in eval mode, its card) from a --save-model file and the JSON beside it."""
+    from chem.model import GNN_graphpred
+    from pretrain_gnns.checkpoint import load_into
+    if not os.path.isfile(model_path):
+        raise FileNotFoundError(f"model not found: {model_path}")
+    meta = card_path(model_path)
+    if not os.path.isfile(meta):
+        raise FileNotFoundError(f"{meta} not found: predict needs the JSON that finetune.py --save-model writes "
+                                "beside the model (architecture and task names)")
+    with open(meta) as f:
+        card = json.load(f)
+    arch = card.get("architecture")
+    if not arch or arch.get("domain", "chem") != "chem":
+        raise ValueError(f"{meta} does not describe a chem fine-tuned model (no chem 'architecture')")
+    model = GNN_graphpred(arch["num_layer"], arch["emb_dim"], arch["num_tasks"], JK=arch["JK"], drop_ratio=0.0,
+                          graph_pooling=arch["graph_pooling"], gnn_type=arch["gnn_type"])
+    load_into(model, model_path)
+    return model.to(resolve_device(device)).eval(), card
+
+
+@torch.no_grad()
+def predict_chunk(model: torch.nn.Module, smiles: list[str], device: torch.device, precision: str = "fp32",
+                  batch_size: int = EVAL_BATCH) -> tuple[np.ndarray, np.ndarray, list]:
+    """(probabilities (n, tasks) with NaN rows for invalid molecules, valid mask, skipped (pos, reason))."""
+    feats = featurise_smiles(smiles)
+    kept = feats["kept"]
+    store = GraphStore.from_parts(feats["nodes"], feats["bonds"], feats["bond_feats"], feats["n_counts"],
+                                  feats["e_counts"], node_width=2, edge_width=2)
+    out = np.full((len(smiles), model.num_tasks), np.nan, dtype=np.float32)
+    for start in range(0, len(kept), batch_size):
+        idx = np.arange(start, min(start + batch_size, len(kept)))
+        batch = store.batch(idx).to(device)
+        with autocast(device, precision):
+            logits = model(batch)
+        out[kept[idx]] = torch.sigmoid(logits.float()).cpu().numpy()
+    valid = np.zeros(len(smiles), dtype=bool)
+    valid[kept] = True
+    return out, valid, feats["skipped"]
+
+
+def predict_smiles(model_path: str, smiles: list[str], device: str | None = "cpu", precision: str = "fp32") -> np.ndarray:
+    """Probabilities (len(smiles), tasks), NaN rows where a molecule cannot be featurised."""
+    model, _ = load_finetuned(model_path, device)
+    dev = next(model.parameters()).device
+    parts = [predict_chunk(model, list(smiles[i:i + CHUNK]), dev, precision)[0] for i in range(0, len(smiles), CHUNK)]
+    return np.concatenate(parts) if parts else np.zeros((0, model.num_tasks), np.float32)
+
+
+def predict_file(model_path: str, smiles_file: str, out: str, smiles_column: str | None = None,
+                 device: str | None = "cpu", precision: str = "fp32", chunk: int = CHUNK) -> dict:
+    model, card = load_finetuned(model_path, device)
+    dev = next(model.parameters()).device
+    tasks = card.get("tasks") or [f"task{i}" for i in range(model.num_tasks)]
+    folder = os.path.dirname(os.path.abspath(out))
+    os.makedirs(folder, exist_ok=True)
+    fd_out, tmp_out = tempfile.mkstemp(prefix=".predict_", dir=folder)
+    fd_skip, tmp_skip = tempfile.mkstemp(prefix=".predict_skipped_", dir=folder)
+    rows = skipped = 0
+    try:
+        with os.fdopen(fd_out, "w", newline="") as fo, os.fdopen(fd_skip, "w", newline="") as fs:
+            w, ws = csv.writer(fo), csv.writer(fs)
+            w.writerow(["row", "smiles", "valid", *tasks])
+            ws.writerow(["row", "smiles", "reason"])
+            for smiles in read_smiles_chunks(smiles_file, smiles_column, chunk):
+                probs, valid, skips = predict_chunk(model, smiles, dev, precision)
+                for pos, why in skips:
+                    ws.writerow([rows + pos, smiles[pos], why])
+                w.writerows([rows + i, s, int(v), *(("%.9g" % p) if v else "" for p in probs[i])]
+                            for i, (s, v) in enumerate(zip(smiles, valid)))
+                rows += len(smiles)
+                skipped += len(skips)
+        os.replace(tmp_out, out)
+        os.replace(tmp_skip, out + ".skipped.csv")
+    finally:
+        for t in (tmp_out, tmp_skip):
+            if os.path.exists(t):
+                os.remove(t)
+    return {"rows": rows, "skipped": skipped, "tasks": tasks, "files": [out, out + ".skipped.csv"]}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m chem.predict", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--model", required=True, help="a finetune.py --save-model file (its .json must be beside it)")
+    p.add_argument("--smiles-file", dest="smiles_file", required=True,
+                   help=".smi (SMILES first on each line) or .csv (a SMILES column), gzipped or not")
+    p.add_argument("--smiles-column", dest="smiles_column", default=None, help="the SMILES column of a CSV")
+    p.add_argument("--out", required=True, help="output CSV: row, smiles, valid, one probability column per task")
+    p.add_argument("--device", default="cpu", help="cpu, cuda or cuda:N")
+    p.add_argument("--precision", choices=["fp32", "bf16"], default="fp32", help="bf16 autocast (opt-in)")
+    return p
+
+
+def main(argv: list[str] | None = None) -> dict:
+    args = build_parser().parse_args(argv)
+    if not args.out.lower().endswith(".csv"):
+        raise ValueError(f"--out {args.out!r}: predictions are written as .csv")
+    result = predict_file(args.model, args.smiles_file, args.out, args.smiles_column, args.device, args.precision)
+    print(f"[predict] {result['rows']} rows ({result['rows'] - result['skipped']} predicted, {result['skipped']} "
+          f"skipped: see {args.out}.skipped.csv), tasks {', '.join(result['tasks'][:8])}"
+          f"{' ...' if len(result['tasks']) > 8 else ''} -> {args.out}", flush=True)
+    return result
+
+
+if __name__ == "__main__":
+    from pretrain_gnns.cli_args import run_main
+    run_main(main)
