@@ -146,7 +146,7 @@ def own_models(folder: str = OWN_MODELS_DIR) -> dict[str, dict[str, ZooEntry]]:
                 continue
             with open(meta_path) as f:
                 meta = json.load(f)
-            cfg = {**meta.get("config", {}), **{k: meta[k] for k in ("gnn_type", "num_layer", "emb_dim", "JK")
+            cfg = {**meta.get("config", {}), **meta.get("architecture", {}), **{k: meta[k] for k in ("gnn_type", "num_layer", "emb_dim", "JK")
                                                  if k in meta}}
             stem = os.path.splitext(os.path.basename(pth))[0]
             name = meta.get("name") or f"ours_{stem}"
