@@ -20,6 +20,7 @@ import torch
 
 from bio.loader import BioDataset
 from bio.model import GNN_graphpred
+from pretrain_gnns.checkpoint import architecture_of, check_architecture, write_architecture
 from pretrain_gnns.data_root import ENV_DATA, data_root
 from pretrain_gnns.cli_args import add_finetune_args
 from pretrain_gnns.finetune_loop import output_stem, run_finetune, save_model
@@ -87,6 +88,7 @@ def main(argv: list[str] | None = None) -> dict:
     model = GNN_graphpred(args.num_layer, args.emb_dim, dataset.num_tasks, JK=args.JK, drop_ratio=args.dropout_ratio,
                           graph_pooling=args.graph_pooling, gnn_type=args.gnn_type)
     if args.model_file:
+        check_architecture(args.model_file, architecture_of(args, "bio"))
         model.from_pretrained(args.model_file)
     model.to(device)
     optimizer = adam(model.parameters(), lr=args.lr, weight_decay=args.decay)
@@ -98,6 +100,8 @@ def main(argv: list[str] | None = None) -> dict:
                            config=config, target=TARGET, eval_train=bool(args.eval_train),
                            precision=args.precision, progress=not args.quiet, extra_tests=extra)
     save_model(model, args.save_model)
+    if args.save_model:
+        write_architecture(args.save_model, architecture_of(args, "bio"))
     return summary
 
 

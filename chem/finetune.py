@@ -12,6 +12,7 @@ import torch
 
 from chem.loader import MoleculeDataset, load_dataset
 from chem.model import GNN_graphpred
+from pretrain_gnns.checkpoint import architecture_of, check_architecture, write_architecture
 from pretrain_gnns.data_root import ENV_DATA
 from pretrain_gnns.cli_args import add_finetune_args
 from pretrain_gnns.finetune_loop import output_stem, run_finetune, save_model
@@ -69,6 +70,7 @@ def main(argv: list[str] | None = None) -> dict:
                           graph_pooling=args.graph_pooling, gnn_type=args.gnn_type)
     if args.input_model_file:
         warn_architecture_mismatch(args.input_model_file, args.gnn_type)
+        check_architecture(args.input_model_file, architecture_of(args, "chem"))
         model.from_pretrained(args.input_model_file)
     model.to(device)
     optimizer = adam(param_groups(model, args.lr, args.lr_scale), lr=args.lr, weight_decay=args.decay)
@@ -78,6 +80,8 @@ def main(argv: list[str] | None = None) -> dict:
                                    "split_sizes": [len(train), len(valid), len(test)]},
                            eval_train=bool(args.eval_train), precision=args.precision, progress=not args.quiet)
     save_model(model, args.save_model)
+    if args.save_model:
+        write_architecture(args.save_model, architecture_of(args, "chem"))
     return summary
 
 
