@@ -22,7 +22,7 @@ from bio.loader import BioDataset
 from bio.model import GNN_graphpred
 from pretrain_gnns.checkpoint import architecture_of, check_architecture, write_architecture
 from pretrain_gnns.data_root import ENV_DATA, data_root
-from pretrain_gnns.cli_args import add_finetune_args
+from pretrain_gnns.cli_args import HelpFormatter, add_finetune_args
 from pretrain_gnns.finetune_loop import output_stem, run_finetune, save_model
 from pretrain_gnns.graphstore import make_loader
 from pretrain_gnns.runtime import adam, resolve_device, seed_everything
@@ -32,7 +32,7 @@ TARGET = "go_target_downstream"
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=HelpFormatter)
     add_finetune_args(p, epochs=50, batch_help="training batch size (evaluation uses 10x)",
                       workers_help="DataLoader worker processes")
     p.add_argument("--model_file", "--input_model_file", dest="model_file", default="",

@@ -14,7 +14,7 @@ from chem.loader import MoleculeDataset, load_dataset
 from chem.model import GNN_graphpred
 from pretrain_gnns.checkpoint import architecture_of, check_architecture, write_architecture
 from pretrain_gnns.data_root import ENV_DATA
-from pretrain_gnns.cli_args import add_finetune_args
+from pretrain_gnns.cli_args import HelpFormatter, add_finetune_args
 from pretrain_gnns.finetune_loop import output_stem, run_finetune, save_model
 from pretrain_gnns.graphstore import make_loader
 from pretrain_gnns.runtime import adam, resolve_device, seed_everything
@@ -24,7 +24,7 @@ EVAL_BATCH = 512  # evaluation runs in eval mode (no dropout, fixed batch norm):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=HelpFormatter)
     add_finetune_args(p, epochs=100, batch_help="training batch size",
                       workers_help="DataLoader worker processes (batches are cut in one go; 0 is fastest on 2 cores)")
     p.add_argument("--lr_scale", type=float, default=1, help="relative learning rate of the prediction head (and attention pooling)")
