@@ -13,6 +13,7 @@ import os
 import numpy as np
 import pandas as pd
 
+from chem.datasets import read_table
 from chem.loader import MoleculeDataset, load_dataset
 from pretrain_gnns.data_root import cache_dir
 from pretrain_gnns.graphstore import GraphDataset
@@ -48,7 +49,7 @@ def is_smi_file(path: str) -> bool:
 
 def sniff_smiles_column(path: str, wanted: str | None = None) -> tuple[str, bool]:
     """(SMILES column, whether the CSV has a header row)."""
-    head = pd.read_csv(path, nrows=1, header=None, dtype=str)
+    head = read_table(path, nrows=1, header=None, dtype=str)
     first_row = [str(c) for c in head.iloc[0].tolist()]
     if wanted is not None:
         if wanted in first_row:
@@ -110,7 +111,7 @@ def smiles_file_dataset(path: str, max_rows: int | None = None, smiles_column: s
 def check_labels(path: str, overrides: dict, threshold: float | None) -> None:
     """Labels must be numbers; without --threshold they must be binary (0/1, or -1/1)."""
     header = 0 if overrides.get("has_header", True) else None
-    df = pd.read_csv(path, header=header, nrows=overrides.get("max_rows"))
+    df = read_table(path, header=header, nrows=overrides.get("max_rows"))
     df.columns = [str(c) for c in df.columns]
     smiles = overrides["smiles_column"]
     tasks = list(overrides["label_columns"]) if overrides["label_columns"] else [c for c in df.columns if c != smiles]
