@@ -155,4 +155,24 @@ def load_pretrain_dataset(args: argparse.Namespace, supervised: bool = False) ->
         raise ValueError("no molecules to train on (every row was skipped; see the processed skipped.csv)")
     if supervised and getattr(dataset, "num_tasks", 0) == 0:
         raise ValueError("supervised pre-training needs labels: this dataset has none")
+    if supervised:
+        check_label_values(dataset, args.smiles_file or args.dataset)
     return dataset
+
+
+def check_label_values(dataset: GraphDataset, name: str, log=print) -> None:
+    """Refuse a dataset whose labels are all missing (it would train nothing and write an untrained
+    encoder); name the label columns that have no value at all."""
+    y = dataset.graph_attr("y")
+    y = y.reshape(len(y), -1)
+    present = (y != 0).sum(axis=0)
+    tasks = list(getattr(dataset, "meta", {}).get("tasks") or []) or [str(i) for i in range(y.shape[1])]
+    if not len(tasks) == y.shape[1]:
+        tasks = [str(i) for i in range(y.shape[1])]
+    if int(present.sum()) == 0:
+        raise ValueError(f"{name}: every label of its {y.shape[1]} label columns is missing for all {len(y)} molecules; "
+                         "nothing to learn (check --label-columns and --threshold)")
+    empty = [t for t, n in zip(tasks, present) if n == 0]
+    if empty:
+        log(f"note: {len(empty)} of {len(tasks)} label columns have no values and teach nothing: "
+            f"{', '.join(empty[:20])}{' ...' if len(empty) > 20 else ''}", flush=True)
