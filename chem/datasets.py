@@ -105,6 +105,9 @@ def read_table(path: str, **kwargs) -> pd.DataFrame:
     the file and what is wrong with it, as a ValueError."""
     import zlib
     name = os.path.realpath(path) if os.path.islink(path) else path  # a cached link: name the user's file
+    if _looks_binary(path):
+        raise ValueError(f"{name}: not a text file (it holds NUL bytes); expected a CSV or SMILES file, "
+                         "gzipped or not")
     try:
         return pd.read_csv(path, **kwargs)
     except pd.errors.EmptyDataError:
@@ -121,6 +124,20 @@ def read_table(path: str, **kwargs) -> pd.DataFrame:
         if "gzip" in str(err).lower() or "compressed" in str(err).lower():
             raise ValueError(f"{name}: not a valid gzip file ({err}); download or copy it again") from None
         raise
+
+
+def _looks_binary(path: str, probe: int = 4096) -> bool:
+    """A NUL byte near the start (after gunzip): no CSV or SMILES file holds one."""
+    import gzip
+    try:
+        with open(path, "rb") as f:
+            head = f.read(probe)
+        if head[:2] == b"\x1f\x8b":
+            with gzip.open(path, "rb") as f:
+                head = f.read(probe)
+    except (OSError, EOFError):
+        return False  # let the reader say what is wrong
+    return b"\x00" in head
 
 
 def find_raw_files(raw_dir: str) -> list[str]:
