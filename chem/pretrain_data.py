@@ -38,9 +38,10 @@ def add_data_args(p: argparse.ArgumentParser, supervised: bool = False) -> None:
         p.add_argument("--chembl-dir", dest="chembl_dir", default=None,
                        help="for --dataset chembl_filtered: a folder holding the original's files, either "
                        "processed/geometric_data_processed.pt (from chem_dataset.zip) or the Mayr et al. pickles "
-                       "folds0.pckl, labelsHard.pckl, chembl20LSTM.pckl (in it or in its raw/). WARNING: both are "
-                       "Python pickles, and loading a pickle runs code: name only a folder you trust. They are read "
-                       "once and converted to a plain cached graph store")
+                       "folds0.pckl, labelsHard.pckl, chembl20LSTM.pckl (in it or in its raw/). Both are Python pickles, "
+                       "read through an allowlisted unpickler (tensors, arrays, sparse matrices, pandas Series, RDKit "
+                       "molecules; anything else is refused); still, name a folder you trust. They are read once and "
+                       "converted to a plain cached graph store")
 
 
 def is_smi_file(path: str) -> bool:
