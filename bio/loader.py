@@ -9,7 +9,8 @@ Layout, as the original: ``<data-root>/supervised`` (88K labelled ego-networks, 
 
 The conversion UNPICKLES the original file (restricted to tensors and PyG 1.0.3's Data class by
 the project's allowlisted unpickler, pretrain_gnns/legacy_pickle.py): convert only files you trust.
-Afterwards only the project's own format is read (``root/processed/graphs``: numpy arrays loaded with allow_pickle=False, memory-mapped).
+Afterwards only the project's own format is read (``root/processed/graphs``: numpy arrays loaded
+with allow_pickle=False, memory-mapped).
 
 Or build ego-networks from raw PPI and GO tables (the preprocessing the original never released):
 
