@@ -98,6 +98,16 @@ def architecture_of(args, domain: str) -> dict:
             "JK": args.JK, "domain": domain}
 
 
+def domain_of(model: torch.nn.Module) -> str:
+    """'chem' or 'bio': the package of the first module (the model itself, then its parts, e.g. the
+    encoder) defined in one of them."""
+    for m in model.modules():
+        package = type(m).__module__.split(".")[0]
+        if package in ("chem", "bio"):
+            return package
+    return "unknown"
+
+
 def write_architecture(model_file: str, architecture: dict) -> None:
     """Add an ``architecture`` key to the JSON beside ``model_file`` (created if absent, other keys kept)."""
     path = architecture_json_path(model_file)

@@ -23,8 +23,8 @@ from torch import nn
 from torch_geometric.data import Batch
 from tqdm.auto import tqdm
 
-from pretrain_gnns.checkpoint import (CheckpointReadError, architecture_of, atomic_save, load_data_file, rng_state,
-                                      set_rng_state)
+from pretrain_gnns.checkpoint import (CheckpointReadError, architecture_of, atomic_save, domain_of, load_data_file,
+                                      rng_state, set_rng_state)
 from pretrain_gnns.cli_args import add_training_args
 from pretrain_gnns.data_root import ENV_DATA
 from pretrain_gnns.finetune_loop import write_json_atomic
@@ -264,7 +264,7 @@ def run_pretraining(method: PretrainMethod, dataset: GraphDataset, args: argpars
     if out_file and info.is_main:
         atomic_save(method.encoder_state_dict(), out_file)
         report["output_model_file"] = out_file
-        report["architecture"] = architecture_of(args, type(method).__module__.split(".")[0])
+        report["architecture"] = architecture_of(args, domain_of(method))
         write_json_atomic(report_path(out_file), report)
         log(f"[{method.name}] encoder -> {out_file}; report -> {report_path(out_file)}")
     return report

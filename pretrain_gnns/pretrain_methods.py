@@ -18,7 +18,7 @@ from torch import nn
 from torch_geometric.data import Batch
 from torch_geometric.nn import global_mean_pool
 
-from pretrain_gnns.checkpoint import architecture_of, check_architecture
+from pretrain_gnns.checkpoint import architecture_of, check_architecture, domain_of
 from pretrain_gnns.encoder import EncoderLoop, GraphPredictor, encoder_out_dim
 from pretrain_gnns.graph_ops import cycle_index, sample_negative_edges
 from pretrain_gnns.pretrain_loop import PretrainMethod
@@ -155,7 +155,7 @@ class GraphSupervised(PretrainMethod):
                               drop_ratio=args.dropout_ratio, graph_pooling=args.graph_pooling, gnn_type=args.gnn_type)
         if args.input_model_file:
             path = resolve_input_model(args.input_model_file)
-            check_architecture(path, architecture_of(args, cls.model_cls.__module__.split(".")[0]))
+            check_architecture(path, architecture_of(args, domain_of(model)))
             model.from_pretrained(path)
         return cls(model)
 

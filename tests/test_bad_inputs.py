@@ -4,7 +4,6 @@ Numbered as in the reliability report they reproduce."""
 from __future__ import annotations
 
 import csv
-import gzip
 import json
 import os
 import pickle
