@@ -6,6 +6,7 @@ import json
 import os
 import pickle
 import random
+import re
 import tempfile
 
 import numpy as np
@@ -30,13 +31,15 @@ def load_data_file(path: str, what: str = "checkpoint", start_over: str = "") ->
         return torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as err:
         # torch's own text advises weights_only=False, i.e. running the file's code: not repeated here.
-        if "weights_only" in str(err) or "global" in str(err).lower():
+        named = re.search(r"GLOBAL ([\w.]+)", str(err))
+        if named or "global" in str(err).lower():
+            what_it_names = f" ({named.group(1)})" if named else ""
             raise CheckpointReadError(
-                f"{path} is not a plain state_dict (it holds pickled Python objects, which could run code) and "
-                f"will not be loaded; use a {what} written by torch.save(model.state_dict(), ...)"
+                f"{path} is not a plain state_dict: it holds pickled Python objects{what_it_names}, which could run "
+                f"code, and will not be loaded; use a {what} written by torch.save(model.state_dict(), ...)"
                 + (f". {start_over}" if start_over else "")) from None
-        raise CheckpointReadError(_damaged(path, what, start_over)) from None
-    except (RuntimeError, EOFError, IndexError, KeyError, ValueError, OSError, AttributeError, TypeError) as err:
+        raise CheckpointReadError(_damaged(path, what, start_over, err)) from None
+    except Exception as err:  # whatever a damaged archive or pickle stream makes torch raise
         raise CheckpointReadError(_damaged(path, what, start_over, err)) from None
 
 
