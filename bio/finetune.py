@@ -88,8 +88,8 @@ def main(argv: list[str] | None = None) -> dict:
     model = GNN_graphpred(args.num_layer, args.emb_dim, dataset.num_tasks, JK=args.JK, drop_ratio=args.dropout_ratio,
                           graph_pooling=args.graph_pooling, gnn_type=args.gnn_type)
     if args.model_file:
-        check_architecture(args.model_file, architecture_of(args, "bio"))
         model.from_pretrained(args.model_file)
+        check_architecture(args.model_file, architecture_of(args, "bio"))
     model.to(device)
     optimizer = adam(model.parameters(), lr=args.lr, weight_decay=args.decay)
     stem = output_stem(args.filename, name, args.gnn_type, args.model_file, args.runseed)

@@ -70,8 +70,8 @@ def main(argv: list[str] | None = None) -> dict:
                           graph_pooling=args.graph_pooling, gnn_type=args.gnn_type)
     if args.input_model_file:
         warn_architecture_mismatch(args.input_model_file, args.gnn_type)
-        check_architecture(args.input_model_file, architecture_of(args, "chem"))
         model.from_pretrained(args.input_model_file)
+        check_architecture(args.input_model_file, architecture_of(args, "chem"))
     model.to(device)
     optimizer = adam(param_groups(model, args.lr, args.lr_scale), lr=args.lr, weight_decay=args.decay)
     stem = output_stem(args.filename, args.dataset, args.gnn_type, args.input_model_file, args.runseed)

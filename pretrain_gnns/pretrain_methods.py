@@ -155,8 +155,8 @@ class GraphSupervised(PretrainMethod):
                               drop_ratio=args.dropout_ratio, graph_pooling=args.graph_pooling, gnn_type=args.gnn_type)
         if args.input_model_file:
             path = resolve_input_model(args.input_model_file)
-            check_architecture(path, architecture_of(args, domain_of(model)))
             model.from_pretrained(path)
+            check_architecture(path, architecture_of(args, domain_of(model)))
         return cls(model)
 
     def encoder_state_dict(self) -> dict:
