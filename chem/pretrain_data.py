@@ -167,8 +167,8 @@ def check_label_values(dataset: GraphDataset, name: str, log=print) -> None:
     y = dataset.graph_attr("y")
     y = y.reshape(len(y), -1)
     present = (y != 0).sum(axis=0)
-    tasks = list(getattr(dataset, "meta", {}).get("tasks") or []) or [str(i) for i in range(y.shape[1])]
-    if not len(tasks) == y.shape[1]:
+    tasks = [str(t) for t in getattr(dataset, "meta", {}).get("tasks") or []]
+    if len(tasks) != y.shape[1]:  # chembl_filtered's files name no targets: their column numbers
         tasks = [str(i) for i in range(y.shape[1])]
     if int(present.sum()) == 0:
         raise ValueError(f"{name}: every label of its {y.shape[1]} label columns is missing for all {len(y)} molecules; "
