@@ -8,6 +8,6 @@ setup(
     packages=find_packages(include=["pretrain_gnns", "pretrain_gnns.*", "chem", "bio"]),
     python_requires=">=3.10",
     install_requires=[line.strip() for line in open("requirements.txt") if line.strip()],
-    extras_require={"test": ["pytest>=7", "matplotlib>=3.7"], "plot": ["matplotlib>=3.7"],
+    extras_require={"test": ["pytest>=7", "matplotlib>=3.7", "hypothesis>=6"], "plot": ["matplotlib>=3.7"],
                     "parquet": ["pyarrow>=12"]},
 )

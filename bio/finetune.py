@@ -20,8 +20,9 @@ import torch
 
 from bio.loader import BioDataset
 from bio.model import GNN_graphpred
+from pretrain_gnns.checkpoint import architecture_of, check_architecture, write_architecture
 from pretrain_gnns.data_root import ENV_DATA, data_root
-from pretrain_gnns.cli_args import add_finetune_args
+from pretrain_gnns.cli_args import HelpFormatter, add_finetune_args
 from pretrain_gnns.finetune_loop import output_stem, run_finetune, save_model
 from pretrain_gnns.graphstore import make_loader
 from pretrain_gnns.runtime import adam, resolve_device, seed_everything
@@ -31,7 +32,7 @@ TARGET = "go_target_downstream"
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=HelpFormatter)
     add_finetune_args(p, epochs=50, batch_help="training batch size (evaluation uses 10x)",
                       workers_help="DataLoader worker processes")
     p.add_argument("--model_file", "--input_model_file", dest="model_file", default="",
@@ -88,6 +89,7 @@ def main(argv: list[str] | None = None) -> dict:
                           graph_pooling=args.graph_pooling, gnn_type=args.gnn_type)
     if args.model_file:
         model.from_pretrained(args.model_file)
+        check_architecture(args.model_file, architecture_of(args, "bio"))
     model.to(device)
     optimizer = adam(model.parameters(), lr=args.lr, weight_decay=args.decay)
     stem = output_stem(args.filename, name, args.gnn_type, args.model_file, args.runseed)
@@ -98,6 +100,8 @@ def main(argv: list[str] | None = None) -> dict:
                            config=config, target=TARGET, eval_train=bool(args.eval_train),
                            precision=args.precision, progress=not args.quiet, extra_tests=extra)
     save_model(model, args.save_model)
+    if args.save_model:
+        write_architecture(args.save_model, architecture_of(args, "bio"))
     return summary
 
 

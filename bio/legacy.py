@@ -2,8 +2,9 @@
 
 Those files are torch 1.0 pickles of ``(Data, slices)`` where ``Data`` is a PyG 1.0.3 object whose
 tensors sit in its ``__dict__``; PyG 2.x refuses them ("created by an older version of PyG",
-original issues #59, #67). Here they are unpickled with ``weights_only=True`` and the PyG class
-name mapped to an inert stand-in, so nothing but tensors, dicts and that stand-in can be built.
+original issues #59, #67). Here they are unpickled by the project's one allowlisted unpickler
+(pretrain_gnns/legacy_pickle.py), the PyG class mapped to an inert stand-in, so nothing but tensors,
+dicts and that stand-in can be built.
 It is still unpickling: convert only files you trust, once; afterwards the project's own format
 (numpy arrays, ``allow_pickle=False``) is all that is read.
 """
@@ -14,38 +15,10 @@ import torch
 
 from bio.ppi import Report
 from pretrain_gnns.graphstore import GraphStore
+from pretrain_gnns.legacy_pickle import load_pyg1_collated  # noqa: F401  (re-exported: bio's reader)
 
-# Where PyG 1.x defined Data; a pickle names the class by the module it was defined in.
-LEGACY_CLASS_NAMES = ("torch_geometric.data.data.Data", "torch_geometric.data.Data")
 REQUIRED = ("x", "edge_index", "edge_attr", "center_node_idx", "species_id")
 LABELS = ("go_target_pretrain", "go_target_downstream")
-
-
-class LegacyData:
-    """Inert stand-in for a PyG 1.0.3 ``Data``: unpickling only fills its ``__dict__``."""
-
-
-def load_pyg1_collated(path: str) -> tuple[dict, dict]:
-    """(attributes, slices) of an InMemoryDataset file written by torch 1.x + PyG 1.0.x."""
-    allowed = [(LegacyData, name) for name in LEGACY_CLASS_NAMES]
-    try:
-        with torch.serialization.safe_globals(allowed):
-            obj = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as err:  # a wrong file: say what was expected instead of a deep pickle trace
-        raise ValueError(f"{path}: not a PyG 1.0.x processed file (a pickled (Data, slices) pair): {err}") from err
-    if not (isinstance(obj, (tuple, list)) and len(obj) == 2 and isinstance(obj[1], dict)):
-        raise ValueError(f"{path}: expected a (Data, slices) pair, found {type(obj).__name__}")
-    data, slices = obj
-    if isinstance(data, dict):
-        attrs = data
-    elif isinstance(data, LegacyData) or type(data).__module__.startswith("torch_geometric"):
-        # Once torch_geometric is imported it registers its own Data for weights_only loading and wins
-        # over the stand-in; either way the pickled state landed in the instance's __dict__ (PyG 2.x's
-        # attribute access would refuse it: "created by an older version of PyG").
-        attrs = object.__getattribute__(data, "__dict__")
-    else:
-        raise ValueError(f"{path}: first element is a {type(data).__name__}, not a PyG Data")
-    return {k: v for k, v in attrs.items() if torch.is_tensor(v)}, slices
 
 
 def _per_graph(name: str, value: torch.Tensor, ptr: np.ndarray, num_graphs: int) -> np.ndarray | None:

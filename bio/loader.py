@@ -7,9 +7,10 @@ Layout, as the original: ``<data-root>/supervised`` (88K labelled ego-networks, 
     python -m bio.loader convert --data-root dataset          # both folders, if present
     python -m bio.loader convert --input FILE.pt --root OUT --data-type supervised
 
-The conversion UNPICKLES the original file (restricted to tensors and PyG 1.0.3's Data class via
-torch's weights_only loader): convert only files you trust. Afterwards only the project's own format
-is read (``root/processed/graphs``: numpy arrays loaded with allow_pickle=False, memory-mapped).
+The conversion UNPICKLES the original file (restricted to tensors and PyG 1.0.3's Data class by
+the project's allowlisted unpickler, pretrain_gnns/legacy_pickle.py): convert only files you trust.
+Afterwards only the project's own format is read (``root/processed/graphs``: numpy arrays loaded
+with allow_pickle=False, memory-mapped).
 
 Or build ego-networks from raw PPI and GO tables (the preprocessing the original never released):
 
@@ -183,7 +184,7 @@ def build_parser() -> argparse.ArgumentParser:
     c = sub.add_parser("convert", help="convert the original's geometric_data_processed.pt (UNPICKLES it)",
                        description="Convert the original's processed bio files into this project's format. "
                                    "This UNPICKLES the given file (restricted to tensors and PyG 1.0.3's Data "
-                                   "class through torch's weights_only loader): convert only files you trust. "
+                                   "class through the project's allowlisted unpickler): convert only files you trust. "
                                    "Run once; the converted folder is what BioDataset reads.")
     c.add_argument("--data-root", default=None, help=f"folder holding supervised/ and unsupervised/ (default: ${ENV_DATA} "
                    "or ./dataset); each <type>/processed/geometric_data_processed.pt found is converted in place")

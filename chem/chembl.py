@@ -1,9 +1,10 @@
 """The original's supervised pre-training set, chembl_filtered, read from files the user names.
 
-Two sources, both Python pickles (loading a pickle runs code: only a folder the user trusts):
+Two sources, both Python pickles, read by the one allowlisted unpickler (pretrain_gnns/legacy_pickle.py:
+only tensors, arrays, sparse matrices, pandas Series, RDKit molecules; anything else is refused):
 - ``processed/geometric_data_processed.pt`` (+ ``smiles.csv``) from the original's chem_dataset.zip,
-  written by torch 1.x / PyG 1.0.3: read with a restricted unpickler that maps PyG's old ``Data``
-  class to a plain attribute holder, then converted to a graph store.
+  written by torch 1.x / PyG 1.0.3: PyG's old ``Data`` class is mapped to a plain attribute holder,
+  then converted to a graph store.
 - the Mayr et al. (2018) files ``folds0.pckl``, ``labelsHard.pckl``, ``chembl20LSTM.pckl``: processed
   as the original's ``_load_chembl_with_labels_dataset`` and ``MoleculeDataset('chembl_filtered')``
   did: largest species with more than 2 atoms, molecular weight 50-900, and every molecule whose
@@ -17,9 +18,6 @@ import csv
 import hashlib
 import json
 import os
-import pickle
-import types
-from concurrent.futures import ProcessPoolExecutor
 
 import numpy as np
 import torch
@@ -27,6 +25,8 @@ from tqdm.auto import tqdm
 
 from pretrain_gnns.data_root import cache_dir, dataset_dir
 from pretrain_gnns.graphstore import GraphDataset, GraphStore
+from pretrain_gnns.legacy_pickle import load_pickle_file, load_pyg1_collated
+from pretrain_gnns.workers import folder_lock, worker_pool
 
 MAYR_FILES = ("folds0.pckl", "labelsHard.pckl", "chembl20LSTM.pckl")
 LEGACY_FILE = "geometric_data_processed.pt"
@@ -85,16 +85,23 @@ def load_chembl_filtered(folder: str, data_root: str | None = None, workers: int
     out = os.path.join(cache_dir(), f"chembl_filtered-{tag}")
     meta_path = os.path.join(out, "meta.json")
     if not os.path.exists(meta_path):
-        if kind == "legacy":
-            store, smiles, meta = convert_legacy(path)
-        else:
-            store, smiles, meta = process_mayr(path, data_root, workers, verbose)
-        meta["key"] = key
-        write_cache(out, store, smiles, meta)
-        if verbose:
-            print(f"[chembl_filtered] {len(store)} molecules x {meta['num_tasks']} tasks from {kind} files "
-                  f"-> {out}", flush=True)
+        with folder_lock(out):
+            if not os.path.exists(meta_path):
+                _build_cache(out, kind, path, key, data_root, workers, verbose)
     return ChemblDataset(out)
+
+
+def _build_cache(out: str, kind: str, path: str, key: dict, data_root: str | None, workers: int | None,
+                 verbose: bool) -> None:
+    if kind == "legacy":
+        store, smiles, meta = convert_legacy(path)
+    else:
+        store, smiles, meta = process_mayr(path, data_root, workers, verbose)
+    meta["key"] = key
+    write_cache(out, store, smiles, meta)
+    if verbose:
+        print(f"[chembl_filtered] {len(store)} molecules x {meta['num_tasks']} tasks from {kind} files "
+              f"-> {out}", flush=True)
 
 
 def write_cache(out: str, store: GraphStore, smiles: list[str], meta: dict) -> None:
@@ -111,29 +118,9 @@ def write_cache(out: str, store: GraphStore, smiles: list[str], meta: dict) -> N
 
 
 # ------------------------------------------------------------------------------ the original's .pt
-class _LegacyData:
-    """Stands in for PyG 1.0.3's Data while unpickling: keeps the attributes, nothing else."""
-
-    def __setstate__(self, state: dict) -> None:
-        self.__dict__.update(state)
-
-
-class _LegacyUnpickler(pickle.Unpickler):
-    def find_class(self, module: str, name: str):
-        if module.startswith("torch_geometric.data") and name in ("Data", "Batch"):
-            return _LegacyData
-        return super().find_class(module, name)
-
-
-_legacy_pickle = types.ModuleType("legacy_pyg_pickle")
-_legacy_pickle.Unpickler = _LegacyUnpickler
-_legacy_pickle.load = lambda f, **kw: _LegacyUnpickler(f, **kw).load()
-
-
 def read_legacy_processed(path: str) -> tuple[dict, dict]:
-    """(attributes, slices) of an original InMemoryDataset file. Runs the file's pickle: trusted files only."""
-    data, slices = torch.load(path, map_location="cpu", weights_only=False, pickle_module=_legacy_pickle)
-    attrs = {k: v for k, v in vars(data).items() if torch.is_tensor(v)}
+    """(attributes, slices) of an original InMemoryDataset file, through the allowlisted unpickler."""
+    attrs, slices = load_pyg1_collated(path)
     return attrs, {k: torch.as_tensor(v) for k, v in slices.items()}
 
 
@@ -175,19 +162,19 @@ def convert_legacy(path: str) -> tuple[GraphStore, list[str], dict]:
 # ------------------------------------------------------------------------------ Mayr et al. pickles
 def read_mayr_pickles(folder: str) -> tuple[list, list[list[int]], np.ndarray]:
     """(molecules, folds, labels) as the original's _load_chembl_with_labels_dataset read them.
-    Labels: dense (molecules x targets) int8 in {-1, 0, +1}. Runs the pickles: trusted files only."""
+    Labels: dense (molecules x targets) int8 in {-1, 0, +1}. Through the allowlisted unpickler."""
     with open(os.path.join(folder, "folds0.pckl"), "rb") as f:
-        folds = pickle.load(f)
+        folds = load_pickle_file(f)
     with open(os.path.join(folder, "labelsHard.pckl"), "rb") as f:
-        target_mat = pickle.load(f)
-        sample_ann = pickle.load(f)
-        pickle.load(f)  # targetAnnInd: target names, not needed for the labels
+        target_mat = load_pickle_file(f)
+        sample_ann = load_pickle_file(f)
+        load_pickle_file(f)  # targetAnnInd: target names, not needed for the labels
     target_mat = target_mat.copy().tocsr()
     target_mat.sort_indices()
     folds = [np.intersect1d(fold, sample_ann.index.values).tolist() for fold in folds]
     labels = np.sign(target_mat.toarray()).astype(np.int8)  # int8: 456k x 1310 stays 0.6 GB
     with open(os.path.join(folder, "chembl20LSTM.pckl"), "rb") as f:
-        mols = pickle.load(f)
+        mols = load_pickle_file(f)
     if len(mols) != labels.shape[0] or len(mols) != sum(len(f) for f in folds):
         raise ValueError(f"{folder}: {len(mols)} molecules, {labels.shape[0]} label rows and "
                          f"{sum(len(f) for f in folds)} fold entries do not match")
@@ -332,7 +319,7 @@ def process_mayr(folder: str, data_root: str | None, workers: int | None = None,
             parts.append(_process_chunk(c))
             bar.update(len(c))
     else:
-        with ProcessPoolExecutor(workers, initializer=_init_worker, initargs=(inchis,)) as pool:
+        with worker_pool(workers, initializer=_init_worker, initargs=(inchis,)) as pool:
             for c, part in zip(chunks, pool.map(_process_chunk, chunks)):
                 parts.append(part)
                 bar.update(len(c))

@@ -100,6 +100,46 @@ class RawTable:
     extra: dict[str, np.ndarray]
 
 
+def read_table(path: str, **kwargs) -> pd.DataFrame:
+    """``pd.read_csv`` whose failures on a bad file (truncated gzip, binary, empty, malformed) name
+    the file and what is wrong with it, as a ValueError."""
+    import zlib
+    name = os.path.realpath(path) if os.path.islink(path) else path  # a cached link: name the user's file
+    if _looks_binary(path):
+        raise ValueError(f"{name}: not a text file (it holds NUL bytes); expected a CSV or SMILES file, "
+                         "gzipped or not")
+    try:
+        return pd.read_csv(path, **kwargs)
+    except pd.errors.EmptyDataError:
+        raise ValueError(f"{name}: the file is empty (no rows, no header)") from None
+    except (EOFError, zlib.error) as err:
+        raise ValueError(f"{name}: the compressed file is truncated or damaged ({err}); download or copy it "
+                         "again") from None
+    except UnicodeDecodeError:
+        raise ValueError(f"{name}: not a text file (bytes that are not UTF-8 text); expected a CSV or "
+                         "SMILES file, gzipped or not") from None
+    except pd.errors.ParserError as err:
+        raise ValueError(f"{name}: cannot be read as a table: {str(err).splitlines()[0]}") from None
+    except OSError as err:
+        if "gzip" in str(err).lower() or "compressed" in str(err).lower():
+            raise ValueError(f"{name}: not a valid gzip file ({err}); download or copy it again") from None
+        raise
+
+
+def _looks_binary(path: str, probe: int = 4096) -> bool:
+    """A NUL byte near the start (after gunzip): no CSV or SMILES file holds one."""
+    import gzip
+    try:
+        with open(path, "rb") as f:
+            head = f.read(probe)
+        if head[:2] == b"\x1f\x8b":
+            with gzip.open(path, "rb") as f:
+                head = f.read(probe)
+    except (OSError, EOFError):
+        return False  # let the reader say what is wrong
+    return b"\x00" in head
+
+
 def find_raw_files(raw_dir: str) -> list[str]:
     if not os.path.isdir(raw_dir):
         return []
@@ -114,21 +154,21 @@ def read_raw(spec: DatasetSpec, raw_dir: str) -> RawTable:
                                 f"(found: {files or 'nothing'})")
     path = os.path.join(raw_dir, main[0])
     if spec.file_format == "smi" or path.endswith((".smi", ".smi.gz", ".can")):
-        df = pd.read_csv(path, sep=r"\s+", header=None, dtype=str, engine="python", usecols=[0],
+        df = read_table(path, sep=r"\s+", header=None, dtype=str, engine="python", usecols=[0],
                          nrows=spec.max_rows)
         df.columns = ["0"]
         smiles_col = "0"
     else:
         if spec.has_header:
-            df = pd.read_csv(path, dtype={spec.smiles_column: str}, nrows=spec.max_rows)
+            df = read_table(path, dtype={spec.smiles_column: str}, nrows=spec.max_rows)
         else:
-            df = pd.read_csv(path, header=None, dtype=str, nrows=spec.max_rows)
+            df = read_table(path, header=None, dtype=str, nrows=spec.max_rows)
             df.columns = [str(c) for c in df.columns]
         smiles_col = spec.smiles_column
         if smiles_col not in df.columns:
             raise ValueError(f"{path}: no SMILES column {smiles_col!r} (columns: {list(df.columns)[:10]}...)")
     if spec.labels_file:
-        lab = pd.read_csv(os.path.join(raw_dir, spec.labels_file), header=None)[0].to_numpy()
+        lab = read_table(os.path.join(raw_dir, spec.labels_file), header=None)[0].to_numpy()
         df["label"] = lab[: len(df)]
     tasks = [c for c in df.columns if c != smiles_col] if spec.label_columns is None else list(spec.label_columns)
     missing = [t for t in tasks if t not in df.columns]

@@ -15,8 +15,9 @@ import torch
 from chem.loader import MoleculeDataset, load_dataset
 from chem.model import GNN_graphpred
 from chem.predict import write_model_card
+from pretrain_gnns.checkpoint import architecture_of, check_architecture
 from pretrain_gnns.data_root import ENV_DATA
-from pretrain_gnns.cli_args import add_finetune_args
+from pretrain_gnns.cli_args import HelpFormatter, add_finetune_args
 from pretrain_gnns.finetune_loop import output_stem, run_finetune, save_model
 from pretrain_gnns.graphstore import make_loader
 from pretrain_gnns.runtime import adam, resolve_device, seed_everything
@@ -27,7 +28,7 @@ EVAL_BATCH = 512  # evaluation runs in eval mode (no dropout, fixed batch norm):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=HelpFormatter)
     add_finetune_args(p, epochs=100, batch_help="training batch size",
                       workers_help="DataLoader worker processes (batches are cut in one go; 0 is fastest on 2 cores)")
     p.add_argument("--lr_scale", type=float, default=1, help="relative learning rate of the prediction head (and attention pooling)")
@@ -78,6 +79,7 @@ def main(argv: list[str] | None = None) -> dict:
     if args.input_model_file:
         warn_architecture_mismatch(args.input_model_file, args.gnn_type)
         model.from_pretrained(args.input_model_file)
+        check_architecture(args.input_model_file, architecture_of(args, "chem"))
     model.to(device)
     optimizer = adam(param_groups(model, args.lr, args.lr_scale), lr=args.lr, weight_decay=args.decay)
     stem = output_stem(args.filename, args.dataset, args.gnn_type, args.input_model_file, args.runseed)
@@ -87,6 +89,7 @@ def main(argv: list[str] | None = None) -> dict:
                            eval_train=bool(args.eval_train), precision=args.precision, progress=not args.quiet)
     save_model(model, args.save_model)
     if args.save_model:
+        # the model card holds the architecture block that check_architecture reads back
         write_model_card(args.save_model, args, dataset.meta["tasks"], summary)
     return summary
 

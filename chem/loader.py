@@ -12,7 +12,7 @@ from __future__ import annotations
 import csv
 import json
 import os
-from concurrent.futures import ProcessPoolExecutor
+import tempfile
 from dataclasses import asdict
 
 import numpy as np
@@ -25,6 +25,7 @@ from chem.datasets import DatasetSpec, find_raw_files, get_spec, read_raw
 from chem.features import featurise_smiles, mol_to_arrays
 from pretrain_gnns.data_root import MissingDataError, missing_data_message, processed_dir, sha256_file
 from pretrain_gnns.graphstore import GraphDataset, GraphStore
+from pretrain_gnns.workers import folder_lock, worker_pool
 
 FEATURISER_VERSION = 1
 MIN_CHUNK, MAX_CHUNK = 1000, 5000  # molecules per worker task: enough to amortise the hand-off
@@ -60,7 +61,7 @@ def featurise_parallel(smiles: list[str], canonical: bool, workers: int | None =
             parts.append(featurise_smiles(c, canonical))
             bar.update(len(c))
     else:
-        with ProcessPoolExecutor(workers) as pool:
+        with worker_pool(workers) as pool:
             for c, part in zip(chunks, pool.map(_featurise_chunk, [(c, canonical) for c in chunks])):
                 parts.append(part)
                 bar.update(len(c))
@@ -88,8 +89,11 @@ class MoleculeDataset(GraphDataset):
         self.processed_dir = processed_dir(root)
         key = self._cache_key()
         meta_path = os.path.join(self.processed_dir, "meta.json")
-        if force or not os.path.exists(meta_path) or _read_json(meta_path).get("key") != key:
-            self._process(key, workers, verbose)
+        if force or not _cache_complete(meta_path, key):
+            # One run builds the cache; another one featurising the same data waits, then reads it.
+            with folder_lock(self.processed_dir):
+                if force or not _cache_complete(meta_path, key):
+                    self._process(key, workers, verbose)
         self.meta = _read_json(meta_path)
         super().__init__(GraphStore.load(os.path.join(self.processed_dir, "graphs")))
         self._smiles: list[str] | None = None
@@ -158,20 +162,31 @@ def download_hint(name: str) -> str:
     return "python -m chem.download chem_dataset --data-root <folder>   (the original's chem_dataset.zip)"
 
 
+def _cache_complete(meta_path: str, key: dict) -> bool:
+    return os.path.exists(meta_path) and _read_json(meta_path).get("key") == key
+
+
 def _read_json(path: str) -> dict:
     with open(path) as f:
         return json.load(f)
 
 
+def _temp_beside(path: str) -> str:
+    """A temporary file of its own in ``path``'s folder: two writers never share one."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp", dir=os.path.dirname(path) or ".")
+    os.close(fd)
+    return tmp
+
+
 def _write_json(path: str, obj) -> None:
-    tmp = path + ".tmp"
+    tmp = _temp_beside(path)
     with open(tmp, "w") as f:
         json.dump(obj, f, indent=1, default=str)
     os.replace(tmp, path)
 
 
 def _write_rows(path: str, rows: list, header: list | None = None) -> None:
-    tmp = path + ".tmp"
+    tmp = _temp_beside(path)
     with open(tmp, "w", newline="") as f:
         w = csv.writer(f)
         if header:

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import difflib
 import os
-import pickle
-import types
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -23,6 +21,7 @@ from rdkit.Chem.Scaffolds import MurckoScaffold
 
 from chem.datasets import get_spec, read_raw
 from chem.loader import MoleculeDataset
+from pretrain_gnns.legacy_pickle import load_pyg1_collated
 from pretrain_gnns.splitters import scaffold_split_indices
 
 PARITY_DATASETS = ("bbbp", "sider", "bace", "tox21", "toxcast", "clintox", "mutag")
@@ -230,37 +229,10 @@ def split_parity(name: str, ours_smiles: list[str], ours_rows: np.ndarray, ref_s
 
 
 # ---------------------------------------------------------------- feature parity (original's .pt)
-class _PyG103Data:
-    """Stand-in for PyG 1.0.3's ``Data`` while unpickling: its tensors sit in ``__dict__``."""
-
-    def __setstate__(self, state: dict) -> None:
-        self.__dict__.update(state)
-
-
-class _ReferenceUnpickler(pickle.Unpickler):
-    """Unpickles only what the original's processed file holds: tensors, storages, an OrderedDict
-    and PyG 1.0.3's Data (mapped to a plain holder). Anything else is refused."""
-
-    def find_class(self, module: str, name: str):
-        if module == "torch_geometric.data.data" and name == "Data":
-            return _PyG103Data
-        if (module, name) in {("torch._utils", "_rebuild_tensor_v2"), ("collections", "OrderedDict")} or (
-                module == "torch" and name.endswith("Storage")):
-            return super().find_class(module, name)
-        raise pickle.UnpicklingError(f"refusing {module}.{name} in a reference file")
-
-
-_PICKLE_MODULE = types.SimpleNamespace(Unpickler=_ReferenceUnpickler, __name__="reference_pickle",
-                                       load=lambda f, **kw: _ReferenceUnpickler(f, **kw).load())
-
-
 def load_reference_graphs(path: str) -> tuple[dict, dict]:
-    """(data, slices) of an original ``geometric_data_processed.pt``: {attr: tensor}, {attr: offsets}.
-
-    Trusted reference data only (a legacy pickle, not weights_only-safe): never use on user files.
-    """
-    data, slices = torch.load(path, map_location="cpu", weights_only=False, pickle_module=_PICKLE_MODULE)
-    return {k: v for k, v in vars(data).items() if torch.is_tensor(v)}, dict(slices)
+    """(data, slices) of an original ``geometric_data_processed.pt``: {attr: tensor}, {attr: offsets},
+    through the allowlisted unpickler (anything but tensors and PyG 1.0.3's Data is refused)."""
+    return load_pyg1_collated(path)
 
 
 @dataclass

@@ -13,6 +13,7 @@ import os
 import numpy as np
 import pandas as pd
 
+from chem.datasets import read_table
 from chem.loader import MoleculeDataset, load_dataset
 from pretrain_gnns.data_root import cache_dir
 from pretrain_gnns.graphstore import GraphDataset
@@ -37,9 +38,10 @@ def add_data_args(p: argparse.ArgumentParser, supervised: bool = False) -> None:
         p.add_argument("--chembl-dir", dest="chembl_dir", default=None,
                        help="for --dataset chembl_filtered: a folder holding the original's files, either "
                        "processed/geometric_data_processed.pt (from chem_dataset.zip) or the Mayr et al. pickles "
-                       "folds0.pckl, labelsHard.pckl, chembl20LSTM.pckl (in it or in its raw/). WARNING: both are "
-                       "Python pickles, and loading a pickle runs code: name only a folder you trust. They are read "
-                       "once and converted to a plain cached graph store")
+                       "folds0.pckl, labelsHard.pckl, chembl20LSTM.pckl (in it or in its raw/). Both are Python pickles, "
+                       "read through an allowlisted unpickler (tensors, arrays, sparse matrices, pandas Series, RDKit "
+                       "molecules; anything else is refused); still, name a folder you trust. They are read once and "
+                       "converted to a plain cached graph store")
 
 
 def is_smi_file(path: str) -> bool:
@@ -48,7 +50,7 @@ def is_smi_file(path: str) -> bool:
 
 def sniff_smiles_column(path: str, wanted: str | None = None) -> tuple[str, bool]:
     """(SMILES column, whether the CSV has a header row)."""
-    head = pd.read_csv(path, nrows=1, header=None, dtype=str)
+    head = read_table(path, nrows=1, header=None, dtype=str)
     first_row = [str(c) for c in head.iloc[0].tolist()]
     if wanted is not None:
         if wanted in first_row:
@@ -110,7 +112,7 @@ def smiles_file_dataset(path: str, max_rows: int | None = None, smiles_column: s
 def check_labels(path: str, overrides: dict, threshold: float | None) -> None:
     """Labels must be numbers; without --threshold they must be binary (0/1, or -1/1)."""
     header = 0 if overrides.get("has_header", True) else None
-    df = pd.read_csv(path, header=header, nrows=overrides.get("max_rows"))
+    df = read_table(path, header=header, nrows=overrides.get("max_rows"))
     df.columns = [str(c) for c in df.columns]
     smiles = overrides["smiles_column"]
     tasks = list(overrides["label_columns"]) if overrides["label_columns"] else [c for c in df.columns if c != smiles]
@@ -154,4 +156,24 @@ def load_pretrain_dataset(args: argparse.Namespace, supervised: bool = False) ->
         raise ValueError("no molecules to train on (every row was skipped; see the processed skipped.csv)")
     if supervised and getattr(dataset, "num_tasks", 0) == 0:
         raise ValueError("supervised pre-training needs labels: this dataset has none")
+    if supervised:
+        check_label_values(dataset, args.smiles_file or args.dataset)
     return dataset
+
+
+def check_label_values(dataset: GraphDataset, name: str, log=print) -> None:
+    """Refuse a dataset whose labels are all missing (it would train nothing and write an untrained
+    encoder); name the label columns that have no value at all."""
+    y = dataset.graph_attr("y")
+    y = y.reshape(len(y), -1)
+    present = (y != 0).sum(axis=0)
+    tasks = [str(t) for t in getattr(dataset, "meta", {}).get("tasks") or []]
+    if len(tasks) != y.shape[1]:  # chembl_filtered's files name no targets: their column numbers
+        tasks = [str(i) for i in range(y.shape[1])]
+    if int(present.sum()) == 0:
+        raise ValueError(f"{name}: every label of its {y.shape[1]} label columns is missing for all {len(y)} molecules; "
+                         "nothing to learn (check --label-columns and --threshold)")
+    empty = [t for t, n in zip(tasks, present) if n == 0]
+    if empty:
+        log(f"note: {len(empty)} of {len(tasks)} label columns have no values and teach nothing: "
+            f"{', '.join(empty[:20])}{' ...' if len(empty) > 20 else ''}", flush=True)

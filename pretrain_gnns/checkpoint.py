@@ -2,8 +2,11 @@
 saved atomically; training state (model, optimiser, RNG, epoch) for --resume."""
 from __future__ import annotations
 
+import json
 import os
+import pickle
 import random
+import re
 import tempfile
 
 import numpy as np
@@ -14,11 +17,42 @@ class CheckpointMismatchError(RuntimeError):
     """A checkpoint whose keys or shapes do not fit the model; the message lists every difference."""
 
 
+class CheckpointReadError(ValueError):
+    """A checkpoint or training-state file that cannot be read as plain data: damaged, not a torch
+    file at all, or holding pickled objects that weights_only loading refuses to build."""
+
+
+def load_data_file(path: str, what: str = "checkpoint", start_over: str = "") -> object:
+    """``torch.load(path, weights_only=True)``; a file that is damaged or holds anything but tensors
+    and plain containers ends in one CheckpointReadError naming the file (``start_over``: what to do)."""
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"{what} not found: {path}")
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as err:
+        # torch's own text advises weights_only=False, i.e. running the file's code: not repeated here.
+        named = re.search(r"GLOBAL ([\w.]+)", str(err))
+        if named or "global" in str(err).lower():
+            what_it_names = f" ({named.group(1)})" if named else ""
+            raise CheckpointReadError(
+                f"{path} is not a plain state_dict: it holds pickled Python objects{what_it_names}, which could run "
+                f"code, and will not be loaded; use a {what} written by torch.save(model.state_dict(), ...)"
+                + (f". {start_over}" if start_over else "")) from None
+        raise CheckpointReadError(_damaged(path, what, start_over, err)) from None
+    except Exception as err:  # whatever a damaged archive or pickle stream makes torch raise
+        raise CheckpointReadError(_damaged(path, what, start_over, err)) from None
+
+
+def _damaged(path: str, what: str, start_over: str, err: Exception | None = None) -> str:
+    size = os.path.getsize(path)
+    why = f" ({type(err).__name__})" if err is not None else ""
+    return (f"{path} is not a readable {what}: the file is damaged, truncated or not a torch file "
+            f"({size} bytes){why}" + (f". {start_over}" if start_over else ""))
+
+
 def load_state_dict_file(path: str) -> dict:
     """A state_dict from disk, without running any code. Handles the original's legacy CUDA files."""
-    if not os.path.exists(path):
-        raise FileNotFoundError(f"checkpoint not found: {path}")
-    obj = torch.load(path, map_location="cpu", weights_only=True)
+    obj = load_data_file(path, "checkpoint")
     if isinstance(obj, dict) and "model" in obj and isinstance(obj["model"], dict):
         obj = obj["model"]  # a training-state file of ours
     if not isinstance(obj, dict):
@@ -46,6 +80,80 @@ def load_into(model: torch.nn.Module, path: str) -> None:
             f"{path} does not fit {type(model).__name__} ({len(problems)} differences; check --gnn_type, "
             f"--num_layer, --emb_dim):\n  {shown}")
     model.load_state_dict(state, strict=True)
+
+
+# ---------------------------------------------------------------------------------------------- architecture
+# GCN and GraphSAGE encoders (and any two JK settings) have identical keys and shapes, so a strict
+# load cannot tell them apart: the architecture is recorded in the JSON beside every checkpoint.
+ARCHITECTURE_KEYS = ("gnn_type", "num_layer", "emb_dim", "JK", "domain")
+# A different JK on load is a legitimate choice (it changes how the layers are read out, not the weights).
+ARCHITECTURE_MUST_MATCH = ("gnn_type", "num_layer", "emb_dim", "domain")
+
+
+def architecture_json_path(model_file: str) -> str:
+    """``<stem>.json`` beside ``<stem>.pth`` / ``<stem>.pt``."""
+    return os.path.splitext(model_file)[0] + ".json"
+
+
+def architecture_of(args, domain: str) -> dict:
+    """The architecture block of a run's flags: gnn_type, num_layer, emb_dim, JK and chem/bio."""
+    return {"gnn_type": args.gnn_type, "num_layer": int(args.num_layer), "emb_dim": int(args.emb_dim),
+            "JK": args.JK, "domain": domain}
+
+
+def domain_of(model: torch.nn.Module) -> str:
+    """'chem' or 'bio': the package of the first module (the model itself, then its parts, e.g. the
+    encoder) defined in one of them."""
+    for m in model.modules():
+        package = type(m).__module__.split(".")[0]
+        if package in ("chem", "bio"):
+            return package
+    return "unknown"
+
+
+def write_architecture(model_file: str, architecture: dict) -> None:
+    """Add an ``architecture`` key to the JSON beside ``model_file`` (created if absent, other keys kept)."""
+    path = architecture_json_path(model_file)
+    report = {}
+    if os.path.exists(path):
+        try:
+            with open(path) as f:
+                report = json.load(f)
+        except (OSError, ValueError):
+            report = {}
+    if not isinstance(report, dict):
+        report = {}
+    report["architecture"] = dict(architecture)
+    tmp = f"{path}.tmp{os.getpid()}"
+    with open(tmp, "w") as f:
+        json.dump(report, f, indent=1, default=str)
+    os.replace(tmp, path)
+
+
+def check_architecture(model_file: str, expected: dict, log=print) -> bool:
+    """Compare the architecture recorded beside ``model_file`` with ``expected``; a difference raises
+    CheckpointMismatchError. Returns False (and says so) when nothing is recorded, e.g. a released file."""
+    path = architecture_json_path(model_file)
+    recorded = None
+    if os.path.exists(path):
+        try:
+            with open(path) as f:
+                recorded = json.load(f).get("architecture")
+        except (OSError, ValueError, AttributeError):
+            recorded = None
+    if not isinstance(recorded, dict):
+        log(f"note: {model_file} has no architecture record ({path}); its architecture could not be checked "
+            f"against --gnn_type {expected.get('gnn_type')} --num_layer {expected.get('num_layer')} "
+            f"--emb_dim {expected.get('emb_dim')}")
+        return False
+    diffs = [f"{k}: checkpoint {recorded[k]!r}, now {expected.get(k)!r}" for k in ARCHITECTURE_MUST_MATCH
+             if k in recorded and recorded[k] != expected.get(k)]
+    if diffs:
+        raise CheckpointMismatchError(f"{model_file} was saved from a different architecture ({path}); pass "
+                                      "matching flags:\n  " + "\n  ".join(diffs))
+    if "JK" in recorded and recorded["JK"] != expected.get("JK"):
+        log(f"note: {model_file} was pre-trained with --JK {recorded['JK']}; now --JK {expected.get('JK')}")
+    return True
 
 
 def atomic_save(obj, path: str) -> None:

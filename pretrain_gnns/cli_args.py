@@ -7,16 +7,39 @@ import argparse
 GNN_TYPES = ("gin", "gcn", "graphsage", "gat")
 
 
+class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """Shows a flag's default unless its help already says it, or there is none worth showing
+    (an empty string, None, False), instead of "(default: ...) (default: )"."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        text = action.help or ""
+        default = action.default
+        if "(default" in text or default is None or default is False or default is argparse.SUPPRESS or default == "":
+            return text
+        return super()._get_help_string(action)
+
+
+def positive_int(text: str) -> int:
+    """An argparse type: an integer of at least 1 (e.g. --epochs: 0 would write an untrained model)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
 def add_training_args(p: argparse.ArgumentParser, *, batch_size: int, batch_help: str, epochs: int,
                       dropout_ratio: float, lr_help: str = "learning rate") -> None:
     """Device, batch size, epochs, optimiser and the encoder's shape."""
     p.add_argument("--device", default=None, help="cpu, cuda, cuda:N, or a GPU index as in the original; default: cuda if available")
-    p.add_argument("--batch_size", type=int, default=batch_size, help=batch_help)
-    p.add_argument("--epochs", type=int, default=epochs, help="number of epochs to train")
+    p.add_argument("--batch_size", type=positive_int, default=batch_size, help=batch_help)
+    p.add_argument("--epochs", type=positive_int, default=epochs, help="number of epochs to train")
     p.add_argument("--lr", type=float, default=0.001, help=lr_help)
     p.add_argument("--decay", type=float, default=0, help="weight decay")
-    p.add_argument("--num_layer", type=int, default=5, help="number of GNN message passing layers")
-    p.add_argument("--emb_dim", type=int, default=300, help="embedding dimensions")
+    p.add_argument("--num_layer", type=positive_int, default=5, help="number of GNN message passing layers")
+    p.add_argument("--emb_dim", type=positive_int, default=300, help="embedding dimensions")
     p.add_argument("--dropout_ratio", type=float, default=dropout_ratio, help="dropout ratio")
     p.add_argument("--JK", default="last", help="how node features across layers are combined: last, sum, max or concat")
     p.add_argument("--gnn_type", default="gin", choices=list(GNN_TYPES), help="GNN architecture")

@@ -131,7 +131,16 @@ def run_finetune(model: torch.nn.Module, optimizer: torch.optim.Optimizer, loade
         write_json_atomic(out_prefix + ".json", summary)
     log(f"test ROC-AUC at best validation epoch {summary['best_epoch']}: {summary['test_at_best_val']:.4f}; "
         f"at last epoch: {summary['test_last']:.4f}")
+    if any(left_out.values()) and per_task_test:
+        log(tasks_left_out_line(len(per_task_test[-1]), left_out))
     return summary
+
+
+def tasks_left_out_line(num_tasks: int, left_out: dict) -> str:
+    """How many tasks each split scored: a task whose labels there hold one class only has no ROC-AUC
+    and is left out of that split's mean."""
+    parts = [f"{split} {num_tasks - n} of {num_tasks} scored ({n} left out)" for split, n in left_out.items()]
+    return "tasks with one class only in a split are left out of its mean ROC-AUC: " + "; ".join(parts)
 
 
 def summarise(history: list[dict], per_task_test: list[list], left_out: dict,

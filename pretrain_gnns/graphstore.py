@@ -218,6 +218,24 @@ class GraphDataset(torch.utils.data.Dataset):
         return np.asarray(self.store.graph_attrs[name][self.indices])
 
 
+def dataset_fingerprint(dataset: GraphDataset) -> str:
+    """A hash identifying the graphs a dataset holds (its view's indices, offsets, node and bond
+    features and graph attributes such as labels): two runs on different data get different hashes.
+    The edge list, the largest array, is left out: the offsets and features already tell datasets
+    apart, and hashing it would add seconds on a large store."""
+    import hashlib
+    store = dataset.store
+    h = hashlib.blake2b(digest_size=16)
+    parts = [("indices", dataset.indices), ("node_ptr", store.node_ptr), ("edge_ptr", store.edge_ptr),
+             ("node_feat", store.node_feat), ("edge_feat", store.edge_feat),
+             *sorted((f"graph__{k}", v) for k, v in store.graph_attrs.items())]
+    for name, arr in parts:
+        arr = np.ascontiguousarray(arr)
+        h.update(f"{name}:{arr.dtype.str}:{arr.shape}".encode())
+        h.update(memoryview(arr.reshape(-1)).cast("B"))
+    return h.hexdigest()
+
+
 def _identity(batch):
     return batch
 

@@ -23,20 +23,30 @@ from torch import nn
 from torch_geometric.data import Batch
 from tqdm.auto import tqdm
 
-from pretrain_gnns.checkpoint import atomic_save, rng_state, set_rng_state
+from pretrain_gnns.checkpoint import (CheckpointReadError, architecture_of, atomic_save, domain_of, load_data_file,
+                                      rng_state, set_rng_state)
 from pretrain_gnns.cli_args import add_training_args
 from pretrain_gnns.data_root import ENV_DATA
 from pretrain_gnns.finetune_loop import write_json_atomic
-from pretrain_gnns.graphstore import GraphDataset, make_loader
+from pretrain_gnns.graphstore import GraphDataset, dataset_fingerprint, make_loader
 from pretrain_gnns.runtime import adam, autocast, package_versions, resolve_device
 
 MODEL_SUFFIXES = (".pth", ".pt")
 STATE_SUFFIX = ".state.pt"
 # What the loop itself records per epoch; every other key of an epoch record is a method's metric.
 LOOP_KEYS = ("epoch", "seconds", "data_wait_s", "data_share", "molecules_per_s", "steps", "molecules",
-             "peak_gpu_memory_mb")
-# Flags that must match between a training-state file and the run that resumes from it.
+             "peak_gpu_memory_mb", "steps_learnt")
+# Flags that must match between a training-state file and the run that resumes from it, even in a
+# state file written before every flag was recorded.
 RESUME_MUST_MATCH = ("method", "gnn_type", "num_layer", "emb_dim", "JK", "batch_size", "seed", "world_size")
+# Every other recorded flag must match too (lr, decay, dropout, method flags, the data and its hash),
+# except these, which do not change the result: where it runs, how it reports, where the data folder
+# is (the data itself is checked by its hash), and --epochs, which may grow to extend a run.
+RESUME_MAY_DIFFER = ("device", "quiet", "num_workers", "epochs", "resume", "output_model_file", "data_root")
+
+
+class TrainingStoppedError(ValueError):
+    """An epoch that learnt nothing or ended with a non-finite loss: the run stops, nothing is written."""
 
 
 class PretrainMethod(nn.Module):
@@ -153,6 +163,16 @@ def main_process_first(info: DistInfo):
         dist.barrier()
 
 
+def _all_keys(keys: list[str], info: DistInfo) -> list[str]:
+    """The union of every rank's metric keys (a rank's batches may not have reported all of them)."""
+    if not info.enabled:
+        return keys
+    import torch.distributed as dist
+    gathered: list = [None] * info.world_size
+    dist.all_gather_object(gathered, keys)
+    return sorted({k for ks in gathered for k in ks})
+
+
 def _all_reduce_sum(values: list[float], info: DistInfo, device: torch.device) -> list[float]:
     if not info.enabled:
         return values
@@ -186,14 +206,15 @@ def run_pretraining(method: PretrainMethod, dataset: GraphDataset, args: argpars
     method.to(device)
     # One Adam over encoder and heads: the original's separate Adams with equal settings, same maths.
     optimizer = adam(method.parameters(), lr=args.lr, weight_decay=args.decay)
-    config = {**vars(args), "method": method.name, "world_size": info.world_size, "num_molecules": len(dataset)}
+    config = {**vars(args), "method": method.name, "world_size": info.world_size, "num_molecules": len(dataset),
+              "data_hash": dataset_fingerprint(dataset)}
 
     start_epoch, history, resumed_from = 1, [], None
     if getattr(args, "resume", False):
         if not st_file:
             raise ValueError("--resume needs --output_model_file (the training state lives beside it)")
         if os.path.exists(st_file):
-            state = torch.load(st_file, map_location="cpu", weights_only=True)
+            state = _load_training_state(st_file)
             _check_resumable(state["config"], config, st_file)
             method.load_state_dict(state["model"])
             optimizer.load_state_dict(state["optimizer"])
@@ -230,6 +251,7 @@ def run_pretraining(method: PretrainMethod, dataset: GraphDataset, args: argpars
         record = train_epoch(model, loader, optimizer, device, args.precision, info,
                              desc=f"{method.name} epoch {epoch}/{args.epochs}", progress=progress)
         record["epoch"] = epoch
+        _check_learnt(record, method.name, st_file if st_file and os.path.exists(st_file) else "")
         history.append(record)
         metrics = "  ".join(f"{k} {v:.4f}" for k, v in record.items() if k not in LOOP_KEYS)
         log(f"[{method.name}] epoch {epoch:3d}  {metrics}  {record['molecules_per_s']:.0f} mol/s  "
@@ -242,6 +264,7 @@ def run_pretraining(method: PretrainMethod, dataset: GraphDataset, args: argpars
     if out_file and info.is_main:
         atomic_save(method.encoder_state_dict(), out_file)
         report["output_model_file"] = out_file
+        report["architecture"] = architecture_of(args, domain_of(method))
         write_json_atomic(report_path(out_file), report)
         log(f"[{method.name}] encoder -> {out_file}; report -> {report_path(out_file)}")
     return report
@@ -258,7 +281,8 @@ def train_epoch(model: nn.Module, loader, optimizer: torch.optim.Optimizer, devi
     """
     model.train()
     sums: dict[str, torch.Tensor] = {}
-    steps, graphs, wait = 0, 0, 0.0
+    counts: dict[str, int] = {}
+    steps, learnt, graphs, wait = 0, 0, 0, 0.0
     bar = tqdm(total=len(loader), desc=desc, leave=False, disable=not progress)
     t_epoch = time.perf_counter()
     batches = iter(loader)
@@ -274,25 +298,33 @@ def train_epoch(model: nn.Module, loader, optimizer: torch.optim.Optimizer, devi
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
-        for k, v in (("loss", loss), *metrics.items()):
+        # A loss outside the autograd graph (a batch with nothing to learn) is not a loss to average.
+        reported = (("loss", loss),) if loss.grad_fn is not None else ()
+        learnt += bool(reported)
+        for k, v in (*reported, *metrics.items()):
             v = torch.as_tensor(v, device=device).detach().double()
             sums[k] = sums[k] + v if k in sums else v
+            counts[k] = counts.get(k, 0) + 1
         steps += 1
         graphs += int(batch.num_graphs)
         bar.update(1)
         if progress and (steps % 10 == 1 or steps == len(loader)):
-            bar.set_postfix({k: f"{float(s) / steps:.4f}" for k, s in sums.items()}, refresh=False)
+            bar.set_postfix({k: f"{float(s) / counts[k]:.4f}" for k, s in sums.items()}, refresh=False)
     bar.close()
     if device.type == "cuda":
         torch.cuda.synchronize(device)
     seconds = time.perf_counter() - t_epoch
-    keys = sorted(sums)
-    totals = _all_reduce_sum([float(sums[k]) for k in keys] + [steps, graphs], info, device)
-    steps_all, graphs_all = totals[-2], totals[-1]
-    record = {k: totals[i] / max(steps_all, 1) for i, k in enumerate(keys)}
+    # Every rank reduces the same keys in the same order, whatever its own batches reported.
+    keys = sorted(set(_all_keys(sorted(sums), info)) | {"loss"})
+    n = len(keys)
+    totals = _all_reduce_sum([float(sums.get(k, 0.0)) for k in keys] + [counts.get(k, 0) for k in keys]
+                             + [steps, learnt, graphs], info, device)
+    steps_all, learnt_all, graphs_all = totals[-3], totals[-2], totals[-1]
+    # Each metric is the mean over the batches that reported it; none reported it: nan.
+    record = {k: totals[i] / totals[n + i] if totals[n + i] else math.nan for i, k in enumerate(keys)}
     record.update(seconds=seconds, data_wait_s=wait, data_share=wait / seconds if seconds > 0 else 0.0,
                   molecules_per_s=graphs_all / seconds if seconds > 0 else 0.0, steps=int(steps_all),
-                  molecules=int(graphs_all))
+                  molecules=int(graphs_all), steps_learnt=int(learnt_all))
     if device.type == "cuda":
         record["peak_gpu_memory_mb"] = torch.cuda.max_memory_allocated(device) / 2**20
     return record
@@ -324,8 +356,37 @@ def _resume_config(config: dict) -> dict:
     return {k: v for k, v in config.items() if isinstance(v, (int, float, str, bool, type(None)))}
 
 
+def _load_training_state(path: str) -> dict:
+    """The training-state file of --resume; a damaged one is named, with how to start over."""
+    start_over = f"Delete {path} to start over, or run without --resume"
+    state = load_data_file(path, "training state", start_over)
+    needed = ("model", "optimizer", "rng", "epoch", "history", "config")
+    if not isinstance(state, dict) or any(k not in state for k in needed):
+        raise CheckpointReadError(f"{path} is not a training-state file of this project (expected the keys "
+                                  f"{', '.join(needed)}). {start_over}")
+    return state
+
+
 def _check_resumable(saved: dict, current: dict, path: str) -> None:
-    diffs = [f"{k}: saved {saved.get(k)!r}, now {current.get(k)!r}" for k in RESUME_MUST_MATCH
-             if saved.get(k) != current.get(k)]
+    """Every recorded flag but RESUME_MAY_DIFFER must match; a flag a state file does not record (one
+    written before it was) cannot be compared and is let through, except RESUME_MUST_MATCH."""
+    keys = [k for k in dict.fromkeys([*RESUME_MUST_MATCH, *saved, *current]) if k not in RESUME_MAY_DIFFER]
+    diffs = [f"{k}: saved {saved.get(k)!r}, now {current.get(k)!r}" for k in keys
+             if (k in RESUME_MUST_MATCH or (k in saved and k in _resume_config(current)))
+             and saved.get(k) != current.get(k)]
     if diffs:
-        raise ValueError(f"{path} was written by a different run; cannot resume:\n  " + "\n  ".join(diffs))
+        raise ValueError(f"{path} was written by a different run; cannot resume (run without --resume, or with "
+                         f"the same flags and data):\n  " + "\n  ".join(diffs))
+
+
+def _check_learnt(record: dict, name: str, good_state: str) -> None:
+    """Stop before anything is written when an epoch learnt nothing or its loss is not finite."""
+    keep = f"; the last good training state, {good_state}, is kept" if good_state else ""
+    if record["steps_learnt"] == 0:
+        raise TrainingStoppedError(
+            f"[{name}] epoch {record['epoch']}: none of its {record['steps']} batches had anything to learn (e.g. "
+            f"no molecule with a context or with bonds); stopped, no model written{keep}")
+    if not math.isfinite(record["loss"]):
+        raise TrainingStoppedError(
+            f"[{name}] epoch {record['epoch']}: the loss is {record['loss']} (not finite: e.g. molecules without "
+            f"bonds for edgepred, or a too high --lr); stopped, no model written{keep}")

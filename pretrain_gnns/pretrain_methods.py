@@ -18,6 +18,7 @@ from torch import nn
 from torch_geometric.data import Batch
 from torch_geometric.nn import global_mean_pool
 
+from pretrain_gnns.checkpoint import architecture_of, check_architecture, domain_of
 from pretrain_gnns.encoder import EncoderLoop, GraphPredictor, encoder_out_dim
 from pretrain_gnns.graph_ops import cycle_index, sample_negative_edges
 from pretrain_gnns.pretrain_loop import PretrainMethod
@@ -153,7 +154,9 @@ class GraphSupervised(PretrainMethod):
         model = cls.model_cls(args.num_layer, args.emb_dim, cls.num_tasks(dataset), JK=args.JK,
                               drop_ratio=args.dropout_ratio, graph_pooling=args.graph_pooling, gnn_type=args.gnn_type)
         if args.input_model_file:
-            model.from_pretrained(resolve_input_model(args.input_model_file))
+            path = resolve_input_model(args.input_model_file)
+            model.from_pretrained(path)
+            check_architecture(path, architecture_of(args, domain_of(model)))
         return cls(model)
 
     def encoder_state_dict(self) -> dict:

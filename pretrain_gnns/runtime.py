@@ -23,14 +23,26 @@ def seed_everything(seed: int) -> None:
 
 def resolve_device(spec: str | int | None) -> torch.device:
     """'cpu', 'cuda', 'cuda:N', or the original's integer GPU index; CUDA falls back to CPU with a note."""
+    device = parse_device(spec)
+    if device.type == "cuda" and not torch.cuda.is_available():
+        print(f"[device] {device} requested but CUDA is not available: running on CPU", flush=True)
+        return torch.device("cpu")
+    return device
+
+
+def parse_device(spec: str | int | None) -> torch.device:
+    """The device ``spec`` names (None: cuda if available, else cpu); an unknown one is a ValueError."""
     if spec is None or spec == "":
         spec = "cuda" if torch.cuda.is_available() else "cpu"
     if isinstance(spec, int) or str(spec).isdigit():
         spec = f"cuda:{int(spec)}"
-    device = torch.device(spec)
-    if device.type == "cuda" and not torch.cuda.is_available():
-        print(f"[device] {spec} requested but CUDA is not available: running on CPU", flush=True)
-        return torch.device("cpu")
+    try:
+        device = torch.device(spec)
+    except (RuntimeError, ValueError, TypeError):
+        raise ValueError(f"unknown --device {spec!r}: use cpu, cuda, cuda:N or a GPU index") from None
+    if device.type not in ("cpu", "cuda", "mps", "xpu"):
+        raise ValueError(f"--device {spec!r}: {device.type} is not a device this project runs on "
+                         "(cpu, cuda, cuda:N or a GPU index)")
     return device
 
 
