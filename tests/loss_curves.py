@@ -42,8 +42,10 @@ CASES = {
     "bio/contextpred": ("bio.pretrain_contextpred", ["--data-root", "{bio}"]),
     "bio/edgepred": ("bio.pretrain_edgepred", ["--data-root", "{bio}"]),
     "bio/infomax": ("bio.pretrain_infomax", ["--data-root", "{bio}"]),
+    # The original's --seed of this script is the split's (default 42); --runseed seeds the run.
     "bio/supervised": ("bio.pretrain_supervised", ["--data-root", "{bio}"]),
 }
+RUN_SEED_FLAG = {"bio/supervised": "--runseed"}
 # The synthetic ego-networks of tests/bio_helpers.py TINY (12 species x 40 proteins).
 BIO_SPEC = dict(proteins_per_species=40, annotated_fraction=0.5, test_annotated_fraction=0.8)
 
@@ -70,7 +72,7 @@ def run_case(name: str, size: str, workdir: str) -> dict:
     if "{bio}" in flags:
         paths["bio"] = bio_root(workdir)
     argv = [f.format(**paths) for f in flags] + [
-        "--max-molecules", str(s["n"]), "--epochs", str(s["epochs"]), "--seed", "0", "--device", "cpu", "--quiet",
+        "--max-molecules", str(s["n"]), "--epochs", str(s["epochs"]), RUN_SEED_FLAG.get(name, "--seed"), "0", "--device", "cpu", "--quiet",
         "--output_model_file", os.path.join(workdir, name.replace("/", "_")), *s["batch"]]
     before = torch.get_num_threads()
     torch.set_num_threads(1)
