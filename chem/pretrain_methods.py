@@ -128,4 +128,4 @@ class Supervised(shared.GraphSupervised):
 
 
 # The methods with modules of their own register when imported.
-from chem import contextpred  # noqa: E402,F401
+from chem import contextpred, graphmae  # noqa: E402,F401

@@ -37,6 +37,7 @@ CASES = {
     "chem/edgepred": ("chem.pretrain_edgepred", ["--smiles-file", "{zinc}"]),
     "chem/infomax": ("chem.pretrain_infomax", ["--smiles-file", "{zinc}"]),
     "chem/supervised": ("chem.pretrain_supervised", ["--smiles-file", "{chembl}", "--threshold", "6"]),
+    "chem/graphmae": ("chem.pretrain", ["--method", "graphmae", "--smiles-file", "{zinc}"]),
     "chem/attrmasking_gcn": ("chem.pretrain_attrmasking", ["--smiles-file", "{zinc}", "--gnn_type", "gcn"]),
     "bio/masking": ("bio.pretrain_masking", ["--data-root", "{bio}"]),
     "bio/contextpred": ("bio.pretrain_contextpred", ["--data-root", "{bio}"]),
