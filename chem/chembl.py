@@ -26,6 +26,7 @@ import torch
 from tqdm.auto import tqdm
 
 from pretrain_gnns.data_root import cache_dir, dataset_dir
+from pretrain_gnns.files import atomic_write
 from pretrain_gnns.graphstore import GraphDataset, GraphStore
 
 MAYR_FILES = ("folds0.pckl", "labelsHard.pckl", "chembl20LSTM.pckl")
@@ -100,14 +101,10 @@ def load_chembl_filtered(folder: str, data_root: str | None = None, workers: int
 def write_cache(out: str, store: GraphStore, smiles: list[str], meta: dict) -> None:
     os.makedirs(out, exist_ok=True)
     store.save(os.path.join(out, "graphs"))
-    tmp = os.path.join(out, "smiles.csv.tmp")
-    with open(tmp, "w", newline="") as f:
+    with atomic_write(os.path.join(out, "smiles.csv"), newline="") as f:
         csv.writer(f).writerows([s] for s in smiles)
-    os.replace(tmp, os.path.join(out, "smiles.csv"))
-    tmp = os.path.join(out, "meta.json.tmp")
-    with open(tmp, "w") as f:
+    with atomic_write(os.path.join(out, "meta.json")) as f:  # last: marks the cache complete
         json.dump(meta, f, indent=1)
-    os.replace(tmp, os.path.join(out, "meta.json"))  # last: marks the cache complete
 
 
 # ------------------------------------------------------------------------------ the original's .pt

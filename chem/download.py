@@ -29,10 +29,9 @@ from pathlib import PurePosixPath
 
 from tqdm.auto import tqdm
 
-from chem.datasets import CHEM_DATASET_ZIP, SPECS, find_raw_files
+from chem.datasets import CHEM_DATASET_ZIP, MOLECULENET, SPECS, find_raw_files
 from pretrain_gnns.data_root import ENV_DATA, data_root
 
-MOLECULENET = ("bbbp", "tox21", "toxcast", "sider", "clintox", "muv", "hiv", "bace")
 ZIP_NAME = "chem_dataset"
 CHUNK = 1 << 20
 

@@ -24,6 +24,7 @@ from tqdm.auto import tqdm
 from chem.datasets import DatasetSpec, find_raw_files, get_spec, read_raw
 from chem.features import featurise_smiles, mol_to_arrays
 from pretrain_gnns.data_root import MissingDataError, missing_data_message, processed_dir, sha256_file
+from pretrain_gnns.files import atomic_write
 from pretrain_gnns.graphstore import GraphDataset, GraphStore
 
 FEATURISER_VERSION = 1
@@ -164,17 +165,13 @@ def _read_json(path: str) -> dict:
 
 
 def _write_json(path: str, obj) -> None:
-    tmp = path + ".tmp"
-    with open(tmp, "w") as f:
+    with atomic_write(path) as f:
         json.dump(obj, f, indent=1, default=str)
-    os.replace(tmp, path)
 
 
 def _write_rows(path: str, rows: list, header: list | None = None) -> None:
-    tmp = path + ".tmp"
-    with open(tmp, "w", newline="") as f:
+    with atomic_write(path, newline="") as f:
         w = csv.writer(f)
         if header:
             w.writerow(header)
         w.writerows(rows)
-    os.replace(tmp, path)

@@ -15,6 +15,7 @@ import pandas as pd
 
 from chem.loader import MoleculeDataset, load_dataset
 from pretrain_gnns.data_root import cache_dir
+from pretrain_gnns.files import atomic_write
 from pretrain_gnns.graphstore import GraphDataset
 from pretrain_gnns.pretrain_config import PretrainConfig
 
@@ -80,9 +81,8 @@ def smiles_file_root(path: str, max_rows: int | None = None) -> str:
     os.makedirs(raw, exist_ok=True)
     link = os.path.join(raw, os.path.basename(path))
     if not (os.path.islink(link) and os.readlink(link) == path):
-        tmp = link + f".tmp{os.getpid()}"
-        os.symlink(path, tmp)
-        os.replace(tmp, link)
+        with atomic_write(link, "") as tmp:
+            os.symlink(path, tmp)
     return root
 
 

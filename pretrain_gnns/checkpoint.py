@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import os
 import random
-import tempfile
 
 import numpy as np
 import torch
+
+from pretrain_gnns.files import atomic_write
 
 
 class CheckpointMismatchError(RuntimeError):
@@ -49,20 +50,11 @@ def load_into(model: torch.nn.Module, path: str) -> None:
 
 
 def atomic_save(obj, path: str) -> None:
-    """torch.save to a temporary file in the same folder, then rename: never a half-written file."""
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".tmp_", dir=folder)
-    os.close(fd)
-    try:
-        # Through a file object: torch names the zip archive after a path's stem, and the hidden
-        # temporary name (leading '.') has none, which torch.save rejects.
-        with open(tmp, "wb") as f:
-            torch.save(obj, f)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
+    """torch.save, atomically: never a half-written file."""
+    # Through a file object: torch names the zip archive after a path's stem, and the hidden
+    # temporary name (leading '.') has none, which torch.save rejects.
+    with atomic_write(path, "wb") as f:
+        torch.save(obj, f)
 
 
 def rng_state() -> dict:

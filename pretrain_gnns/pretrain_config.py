@@ -52,11 +52,12 @@ class PretrainConfig:
 
 
 def add_pretrain_args(parser: argparse.ArgumentParser, *, batch_size: int = 256, dropout_ratio: float = 0.0,
-                      dataset: str = "zinc_standard_agent", seed_flag: str = "--seed") -> argparse.ArgumentParser:
+                      dataset: str = "zinc_standard_agent", seed_flag: str = "--seed",
+                      gnn_types: list[str]) -> argparse.ArgumentParser:
     """The flags every pre-training script shares, with the original's names and defaults."""
     p = parser
     add_training_args(p, batch_size=batch_size, batch_help="molecules per batch (per process under torchrun)",
-                      epochs=100, dropout_ratio=dropout_ratio, lr_help="learning rate (Adam)")
+                      epochs=100, dropout_ratio=dropout_ratio, gnn_types=gnn_types, lr_help="learning rate (Adam)")
     p.add_argument("--dataset", default=dataset, help="dataset name, read from <data-root>/<dataset>/raw/")
     p.add_argument("--output_model_file", default="", help="where the pre-trained encoder's state_dict goes; '.pth' is "
                    "appended when the name has no .pth/.pt suffix, as in the original. Beside it: <stem>.json (config, "

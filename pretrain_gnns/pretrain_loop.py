@@ -20,11 +20,10 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 from torch import nn
-from torch_geometric.data import Batch
 from tqdm.auto import tqdm
 
 from pretrain_gnns.checkpoint import atomic_save, rng_state, set_rng_state
-from pretrain_gnns.finetune_loop import write_json_atomic
+from pretrain_gnns.files import write_json
 from pretrain_gnns.graphstore import GraphDataset, make_loader
 from pretrain_gnns.method import PretrainMethod
 from pretrain_gnns.pretrain_config import PretrainConfig
@@ -193,7 +192,7 @@ def run_pretraining(method: PretrainMethod, dataset: GraphDataset, args: Pretrai
     if out_file and info.is_main:
         atomic_save(method.encoder_state_dict(), out_file)
         report["output_model_file"] = out_file
-        write_json_atomic(report_path(out_file), report)
+        write_json(report_path(out_file), report)
         log(f"[{method.name}] encoder -> {out_file}; report -> {report_path(out_file)}")
     return report
 

@@ -50,7 +50,8 @@ def build_parser(domain: Domain, method_cls: MethodClass, prog: str | None = Non
     if method_flag:
         p.add_argument("--method", choices=list(methods(domain.name)), required=True, help="pre-training method")
     add_pretrain_args(p, batch_size=method_cls.batch_size, dropout_ratio=method_cls.dropout_ratio,
-                      dataset=domain.default_dataset(method_cls), seed_flag=method_cls.run_seed_flag)
+                      dataset=domain.default_dataset(method_cls), seed_flag=method_cls.run_seed_flag,
+                      gnn_types=list(method_cls.encoder_cls.CONVS))
     domain.add_data_args(p, method_cls)
     method_cls.add_args(p)
     return p

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Reproduce part of the paper's Table 2 (issue 5, item 4): GCN and GraphSAGE without pre-training against
+# Reproduce part of the paper's Table 2: GCN and GraphSAGE without pre-training against
 # the released supervised + ContextPred checkpoints, fine-tuned on BBBP, BACE, ClinTox and SIDER for 100
 # epochs, then the tables (with the paper's numbers beside ours) and the figures.
 #
