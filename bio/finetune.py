@@ -34,7 +34,7 @@ TARGET = "go_target_downstream"
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=HelpFormatter)
     add_finetune_args(p, epochs=50, batch_help="training batch size (evaluation uses 10x)",
-                      workers_help="DataLoader worker processes")
+                      workers_help="DataLoader worker processes", gnn_types=list(GNN_graphpred.encoder_cls.CONVS))
     p.add_argument("--model_file", "--input_model_file", dest="model_file", default="",
                    help="pre-trained encoder state_dict to start from ('' = random init)")
     p.add_argument("--filename", default="", help="output file stem (default: bio_<gnn_type>_<model>_seed<runseed>)")

@@ -31,6 +31,7 @@ import numpy as np
 
 from bio.ppi import Report, build_ego_store, read_go, read_ppi
 from pretrain_gnns.data_root import ENV_DATA, MissingDataError, data_root, processed_dir
+from pretrain_gnns.files import atomic_write
 from pretrain_gnns.graphstore import GraphDataset, GraphStore
 
 ORIGINAL_FILE = "geometric_data_processed.pt"
@@ -123,18 +124,14 @@ def save_dataset(store: GraphStore, root: str, meta: dict, report: Report, verbo
     pdir = processed_dir(root)
     centres = meta.pop("centre_proteins", None)
     if centres is not None:
-        tmp = os.path.join(pdir, "centre_proteins.csv.tmp")
-        with open(tmp, "w", newline="") as f:
+        with atomic_write(os.path.join(pdir, "centre_proteins.csv"), newline="") as f:
             w = csv.writer(f)
             w.writerow(["graph", "protein"])
             w.writerows(enumerate(centres))
-        os.replace(tmp, os.path.join(pdir, "centre_proteins.csv"))
     store.save(os.path.join(pdir, STORE_DIR))
     meta = {**meta, "report": report.counts, "num_graphs": len(store)}
-    tmp = os.path.join(pdir, META_FILE + ".tmp")
-    with open(tmp, "w") as f:
+    with atomic_write(os.path.join(pdir, META_FILE)) as f:
         json.dump(meta, f, indent=1)
-    os.replace(tmp, os.path.join(pdir, META_FILE))
     if verbose:
         print(f"[bio] {root}: {len(store)} ego-networks -> {os.path.join(pdir, STORE_DIR)}", flush=True)
         print("\n".join(report.lines()), flush=True)

@@ -20,8 +20,6 @@ from torch's global RNG, which the shared loop seeds and restores.
 """
 from __future__ import annotations
 
-import argparse
-
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -33,8 +31,7 @@ from pretrain_gnns.context import ContextPairs, ball, hop_distances, induced_sub
 from pretrain_gnns.contextpred import ContextPredMethod, context_batch
 from pretrain_gnns.encoder import encoder_out_dim
 from pretrain_gnns.graph_ops import count_from_rate, sample_nodes_per_graph
-from pretrain_gnns.pretrain_loop import PretrainMethod
-from pretrain_gnns.pretrain_methods import build_encoder
+from pretrain_gnns.method import Flag, PretrainMethod, register
 
 CONTEXT_LAYERS = 3  # the original's context GNN depth for bio
 
@@ -53,26 +50,21 @@ def edges_per_graph(batch: Batch) -> tuple[torch.Tensor, torch.Tensor]:
     return counts, torch.cat([counts.new_zeros(1), torch.cumsum(counts, 0)])
 
 
+@register("masking")
 class EdgeMasking(PretrainMethod):
-    """Mask interactions and predict their evidence class; heads keep the original's names."""
+    """Edge-attribute masking (the original's bio/pretrain_masking.py): mask int(num_edges * mask_rate + 1)
+    interactions per ego-network and predict their evidence (the first of the 7 channels that is
+    on, as the original) from the two end proteins. Heads keep the original's names."""
 
-    name = "masking"
+    encoder_cls = GNN
+    flags = (Flag("--mask_rate", float, 0.15, "share of interactions masked (int(num_edges * rate + 1) per ego-network)"),)
 
     def __init__(self, gnn: GNN, mask_rate: float = 0.15) -> None:
-        super().__init__()
+        super().__init__(gnn)
         if not 0 <= mask_rate < 1:
             raise ValueError(f"mask_rate must be in [0, 1), got {mask_rate}")
-        self.gnn, self.mask_rate = gnn, mask_rate
+        self.mask_rate = mask_rate
         self.linear_pred_edges = nn.Linear(encoder_out_dim(gnn.num_layer, gnn.emb_dim, gnn.JK), NUM_EVIDENCE_CHANNELS)
-
-    @staticmethod
-    def add_args(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--mask_rate", type=float, default=0.15,
-                       help="share of interactions masked (int(num_edges * rate + 1) per ego-network)")
-
-    @classmethod
-    def from_args(cls, args: argparse.Namespace, dataset=None) -> "EdgeMasking":
-        return cls(build_encoder(GNN, args), args.mask_rate)
 
     def transform(self, batch: Batch) -> Batch:
         check_paired_edges(batch.edge_index)
@@ -97,29 +89,28 @@ class EdgeMasking(PretrainMethod):
         return loss, {"acc": (pred.argmax(1) == target).float().mean().detach()}
 
 
+@register("contextpred")
 class BioContextPred(ContextPredMethod):
-    """The main GNN (``gnn``, saved as the encoder) and a 3-layer context GNN (``context_gnn``)."""
+    """Context prediction (the original's bio/pretrain_contextpred.py): the whole ego-network read at
+    its centre protein against the context (proteins more than --l1 hops from a root: random, or
+    the centre with --center 1) embedded by a 3-layer context GNN, versus other graphs' contexts in
+    the batch. Graphs without context are dropped from their batch (dropped_share).
 
-    def __init__(self, num_layer: int = 5, emb_dim: int = 300, JK: str = "last", drop_ratio: float = 0.0,
-                 gnn_type: str = "gin", l1: int = 1, center: bool = False, neg_samples: int = 1,
+    The main GNN (``gnn``, saved as the encoder) and a 3-layer context GNN (``context_gnn``)."""
+
+    encoder_cls = GNN
+    flags = (Flag("--l1", int, 1, "the context is every protein more than l1 hops from the root (l1 = 0: the "
+                  "whole ego-network, as the original's cutoff quirk)"),
+             Flag("--center", int, 0, "1: the root is the centre protein; 0: a random protein (the substructure "
+                  "is read at the centre either way, as the original)"),
+             *ContextPredMethod.scoring_flags)
+
+    def __init__(self, gnn: GNN, l1: int = 1, center: bool = False, neg_samples: int = 1,
                  context_pooling: str = "mean", mode: str = "cbow") -> None:
-        super().__init__(neg_samples, context_pooling, mode)
+        super().__init__(gnn, neg_samples, context_pooling, mode)
         self.l1, self.center = l1, bool(center)
-        # Built in the original's order (substructure model first) so a seed draws the same weights.
-        self.gnn = GNN(num_layer, emb_dim, JK=JK, drop_ratio=drop_ratio, gnn_type=gnn_type)
-        self.context_gnn = GNN(CONTEXT_LAYERS, emb_dim, JK=JK, drop_ratio=drop_ratio, gnn_type=gnn_type)
-
-    @staticmethod
-    def add_args(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--l1", type=int, default=1, help="the context is every protein more than l1 hops from the "
-                       "root (l1 = 0: the whole ego-network, as the original's cutoff quirk)")
-        p.add_argument("--center", type=int, default=0, help="1: the root is the centre protein; 0: a random protein "
-                       "(the substructure is read at the centre either way, as the original)")
-        ContextPredMethod.add_scoring_args(p)
-
-    @staticmethod
-    def context_args(args: argparse.Namespace) -> dict:
-        return {"l1": args.l1, "center": bool(args.center)}
+        # Built after the encoder, in the original's order (substructure model first): a seed draws the same weights.
+        self.context_gnn = self.context_encoder(CONTEXT_LAYERS)
 
     def pairs(self, batch: Batch, roots: torch.Tensor | None = None) -> ContextPairs:
         """Substructure = whole graph; context = proteins outside the root's l1-ball; overlap = context."""
@@ -144,19 +135,16 @@ class BioContextPred(ContextPredMethod):
         return context_batch(batch, self.pairs(batch))
 
 
+@register("supervised")
 class BioSupervised(shared.GraphSupervised):
-    """GNN_graphpred on go_target_pretrain: BCE over all labels (0 = not annotated)."""
+    """Graph-level supervised pre-training on the coarse GO terms (the original's bio/pretrain_supervised.py):
+    GNN_graphpred on go_target_pretrain, BCE over all labels (0 = not annotated). Data:
+    <data-root>/supervised, the species split's train/valid species plus the easy half of human
+    (the hard half stays unseen; --seed, the split's seed, must match bio/finetune.py --seed);
+    --runseed seeds the weights and batches. Stack it on a node-level method with --input_model_file."""
 
     model_cls = GNN_graphpred
-
-    @staticmethod
-    def add_args(p: argparse.ArgumentParser) -> None:
-        shared.GraphSupervised.add_args(p)
-        p.add_argument("--split", default="species", choices=["species", "random"],
-                       help="species: train on the train/valid species plus the easy half of human (the hard half "
-                       "stays unseen for fine-tuning's test); random: the train and valid parts of an 80/10/10 split")
-        p.add_argument("--split_seed", type=int, default=42,
-                       help="seed of the dataset split (the original's --seed; must match bio/finetune.py --seed)")
+    run_seed_flag = "--runseed"  # the original's --seed is the split's (a data flag here)
 
     @staticmethod
     def num_tasks(dataset) -> int:
@@ -169,16 +157,18 @@ class BioSupervised(shared.GraphSupervised):
         return loss, {"acc": ((logits > 0) == (y > 0)).float().mean().detach()}
 
 
+@register("edgepred")
 class EdgePred(shared.EdgePred):
-    """The domain-free EdgePred on the bio GNN: interacting protein pairs against sampled other pairs."""
+    """Edge prediction (the original's bio/pretrain_edgepred.py): interacting protein pairs against
+    sampled other pairs."""
 
     encoder_cls = GNN
 
 
+@register("infomax")
 class Infomax(shared.Infomax):
-    """The domain-free Deep Graph Infomax on the bio GNN (ego-network summaries)."""
+    """Deep Graph Infomax (the original's bio/pretrain_deepgraphinfomax.py): each protein scored
+    against its own ego-network's summary and the next one's in the batch."""
 
     encoder_cls = GNN
 
-
-METHODS = {cls.name: cls for cls in (EdgeMasking, BioContextPred, BioSupervised, EdgePred, Infomax)}

@@ -26,6 +26,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from bio.ppi import NUM_CHANNELS, STRING_CHANNELS
+from pretrain_gnns.files import atomic_write
 
 LABELLED_SPECIES = (3702, 6239, 511145, 7227, 9606, 10090, 4932, 7955)
 TEST_SPECIES = 9606
@@ -126,10 +127,8 @@ def synthetic_tables(out_dir: str, spec: SyntheticSpec | None = None) -> dict:
 
 
 def _write(path: str, lines: list[str]) -> None:
-    tmp = path + ".tmp"
-    with open(tmp, "w") as f:
+    with atomic_write(path) as f:
         f.writelines(lines)
-    os.replace(tmp, path)
 
 
 def make_synthetic_bio(data_root: str, spec: SyntheticSpec | None = None, radius: int = 2,

@@ -24,6 +24,7 @@ import torch
 from tqdm.auto import tqdm
 
 from pretrain_gnns.data_root import cache_dir, dataset_dir
+from pretrain_gnns.files import atomic_write
 from pretrain_gnns.graphstore import GraphDataset, GraphStore
 from pretrain_gnns.legacy_pickle import load_pickle_file, load_pyg1_collated
 from pretrain_gnns.workers import folder_lock, worker_pool
@@ -107,14 +108,10 @@ def _build_cache(out: str, kind: str, path: str, key: dict, data_root: str | Non
 def write_cache(out: str, store: GraphStore, smiles: list[str], meta: dict) -> None:
     os.makedirs(out, exist_ok=True)
     store.save(os.path.join(out, "graphs"))
-    tmp = os.path.join(out, "smiles.csv.tmp")
-    with open(tmp, "w", newline="") as f:
+    with atomic_write(os.path.join(out, "smiles.csv"), newline="") as f:
         csv.writer(f).writerows([s] for s in smiles)
-    os.replace(tmp, os.path.join(out, "smiles.csv"))
-    tmp = os.path.join(out, "meta.json.tmp")
-    with open(tmp, "w") as f:
+    with atomic_write(os.path.join(out, "meta.json")) as f:  # last: marks the cache complete
         json.dump(meta, f, indent=1)
-    os.replace(tmp, os.path.join(out, "meta.json"))  # last: marks the cache complete
 
 
 # ------------------------------------------------------------------------------ the original's .pt

@@ -11,16 +11,13 @@ are dropped from the batch, and their share is reported.
 """
 from __future__ import annotations
 
-import argparse
-
 import torch
 from torch_geometric.data import Batch
 
 from chem.model import GNN
 from pretrain_gnns.context import extract_context_pairs, random_centers
-# Re-exported: tests and scripts import the scoring pieces from here.
-from pretrain_gnns.contextpred import (MODES, POOLS, ContextPredMethod, context_batch,  # noqa: F401
-                                       contextpred_loss, pair_scores)
+from pretrain_gnns.contextpred import ContextPredMethod, context_batch
+from pretrain_gnns.method import Flag, register
 
 
 def context_radii(num_layer: int, csize: int) -> tuple[int, int, int]:
@@ -49,30 +46,30 @@ class ExtractSubstructureContextPair:
         return f"{type(self).__name__}(k={self.k}, l1={self.l1}, l2={self.l2})"
 
 
+@register("contextpred")
 class ContextPred(ContextPredMethod):
-    """The main GNN (``gnn``, saved as the encoder) and the context GNN of csize layers (``context_gnn``)."""
+    """Context prediction (the original's pretrain_contextpred.py): for a random centre atom per
+    molecule, tell its K-hop substructure (K = num_layer) from the surrounding context ring
+    (num_layer - 1 < d <= num_layer - 1 + csize hops, embedded by a context GNN of csize layers),
+    against other molecules' contexts in the batch. Molecules without context are dropped from
+    their batch (share reported as dropped_share).
 
-    def __init__(self, num_layer: int = 5, emb_dim: int = 300, JK: str = "last", drop_ratio: float = 0.0,
-                 gnn_type: str = "gin", csize: int = 3, neg_samples: int = 1, context_pooling: str = "mean",
+    The main GNN (``gnn``, saved as the encoder) and the context GNN of csize layers (``context_gnn``)."""
+
+    encoder_cls = GNN
+    flags = (Flag("--csize", int, 3, "context size: the context is the atoms l1 < d <= l1 + csize hops from the "
+                  "centre (l1 = num_layer - 1), embedded by a context GNN of csize layers"),
+             *ContextPredMethod.scoring_flags)
+
+    def __init__(self, gnn: GNN, csize: int = 3, neg_samples: int = 1, context_pooling: str = "mean",
                  mode: str = "cbow") -> None:
-        super().__init__(neg_samples, context_pooling, mode)
+        super().__init__(gnn, neg_samples, context_pooling, mode)
         if csize < 2:
             raise ValueError(f"--csize {csize}: the context GNN has csize layers and needs at least 2")
-        self.k, self.l1, self.l2 = context_radii(num_layer, csize)
-        # Built in the original's order (substructure model first) so a seed draws the same weights.
-        self.gnn = GNN(num_layer, emb_dim, JK=JK, drop_ratio=drop_ratio, gnn_type=gnn_type)
-        self.context_gnn = GNN(self.l2 - self.l1, emb_dim, JK=JK, drop_ratio=drop_ratio, gnn_type=gnn_type)
+        self.k, self.l1, self.l2 = context_radii(gnn.num_layer, csize)
+        # Built after the encoder, in the original's order (substructure model first): a seed draws the same weights.
+        self.context_gnn = self.context_encoder(self.l2 - self.l1)
         self.extract = ExtractSubstructureContextPair(self.k, self.l1, self.l2)
-
-    @staticmethod
-    def add_args(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--csize", type=int, default=3, help="context size: the context is the atoms l1 < d <= l1 + csize "
-                       "hops from the centre (l1 = num_layer - 1), embedded by a context GNN of csize layers")
-        ContextPredMethod.add_scoring_args(p)
-
-    @staticmethod
-    def context_args(args: argparse.Namespace) -> dict:
-        return {"csize": args.csize}
 
     def transform(self, batch: Batch) -> Batch:
         return self.extract(batch)

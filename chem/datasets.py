@@ -50,22 +50,23 @@ class DatasetSpec:
     sha256: str | None = None  # of the content after gunzip; known for the byte-canonical files (SOURCES.md)
     max_rows: int | None = None  # read only the first N rows of the raw file (quick runs on a large SMILES file)
     has_header: bool = True  # False: a CSV without a header row; columns are then named "0", "1", ...
+    moleculenet: bool = False  # one of the paper's eight downstream benchmarks (its Table 1)
 
 
 SPECS: dict[str, DatasetSpec] = {s.name: s for s in [
-    DatasetSpec("bbbp", label_columns=("p_np",), canonical_smiles=True, url=DEEPCHEM + "BBBP.csv",
+    DatasetSpec("bbbp", moleculenet=True, label_columns=("p_np",), canonical_smiles=True, url=DEEPCHEM + "BBBP.csv",
                 sha256="d07a38487aeac5cee5508413e468043ef3097451d2a112701c2d60be9ec6b662"),
-    DatasetSpec("tox21", label_columns=TOX21_TASKS, url=DEEPCHEM + "tox21.csv.gz"),
-    DatasetSpec("toxcast", label_columns=None, canonical_smiles=True, url=DEEPCHEM + "toxcast_data.csv.gz"),
-    DatasetSpec("sider", label_columns=SIDER_TASKS, url=DEEPCHEM + "sider.csv.gz",
+    DatasetSpec("tox21", moleculenet=True, label_columns=TOX21_TASKS, url=DEEPCHEM + "tox21.csv.gz"),
+    DatasetSpec("toxcast", moleculenet=True, label_columns=None, canonical_smiles=True, url=DEEPCHEM + "toxcast_data.csv.gz"),
+    DatasetSpec("sider", moleculenet=True, label_columns=SIDER_TASKS, url=DEEPCHEM + "sider.csv.gz",
                 sha256="71efc6ac4ca82d6545bc512509863281be0f17234afd7adaf71a71899988302e"),
-    DatasetSpec("clintox", label_columns=("FDA_APPROVED", "CT_TOX"), canonical_smiles=True,
+    DatasetSpec("clintox", moleculenet=True, label_columns=("FDA_APPROVED", "CT_TOX"), canonical_smiles=True,
                 url=DEEPCHEM + "clintox.csv.gz",
                 sha256="9999816e760dd838358b5d88e81cea2fc062be4458ffa412ceecdba4f88a67b6"),
-    DatasetSpec("muv", label_columns=MUV_TASKS, url=DEEPCHEM + "muv.csv.gz"),
-    DatasetSpec("hiv", label_columns=("HIV_active",), url=DEEPCHEM + "HIV.csv",
+    DatasetSpec("muv", moleculenet=True, label_columns=MUV_TASKS, url=DEEPCHEM + "muv.csv.gz"),
+    DatasetSpec("hiv", moleculenet=True, label_columns=("HIV_active",), url=DEEPCHEM + "HIV.csv",
                 sha256="9ffa7fe57dc86c342627ee1d5255e937e2ab812393c73c4d16c697022f6e1d22"),
-    DatasetSpec("bace", smiles_column="mol", label_columns=("Class",), extra_columns={"fold": "Model"},
+    DatasetSpec("bace", moleculenet=True, smiles_column="mol", label_columns=("Class",), extra_columns={"fold": "Model"},
                 url=DEEPCHEM + "bace.csv",
                 sha256="f3fb9ce90bada3e2bd6148b0df13f8f8145a357bf87df0dd5b391ede974fc737"),
     DatasetSpec("mutag", smiles_column="0", label_columns=("label",), label_rule="as_is", file_format="smi",
@@ -75,6 +76,9 @@ SPECS: dict[str, DatasetSpec] = {s.name: s for s in [
     DatasetSpec("chembl2321810", label_columns=("pIC50",), label_rule="threshold", threshold=7.0),
     DatasetSpec("rdkit_corpus", label_columns=(), label_rule="none"),
 ]}
+# The paper's eight downstream datasets, in its Table 1 order (the order of SPECS).
+MOLECULENET: tuple[str, ...] = tuple(name for name, spec in SPECS.items() if spec.moleculenet)
+
 EMBEDDED = ("chembl2321810", "rdkit_corpus")
 
 # The original's chem_dataset.zip (all of the above, processed by the original, plus zinc_standard_agent

@@ -13,7 +13,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import time
 from concurrent.futures import ProcessPoolExecutor
@@ -134,8 +133,8 @@ def main(argv: list[str] | None = None) -> dict:
           f"{args.jobs} at a time", flush=True)
     summary = summarise(run_all(starts, seeds, args), seeds)
     summary["seconds"] = time.time() - start
-    from pretrain_gnns.finetune_loop import write_json_atomic
-    write_json_atomic(os.path.join(args.output_dir, "demo_summary.json"), summary)
+    from pretrain_gnns.files import write_json
+    write_json(os.path.join(args.output_dir, "demo_summary.json"), summary)
     print_table({k: v for k, v in summary.items() if k != "seconds"}, len(seeds), args.finetune_epochs)
     print(f"({summary['seconds']:.0f} s; files in {args.output_dir})")
     return summary

@@ -29,11 +29,10 @@ from pathlib import PurePosixPath
 
 from tqdm.auto import tqdm
 
-from chem.datasets import CHEM_DATASET_ZIP, SPECS, find_raw_files
+from chem.datasets import CHEM_DATASET_ZIP, MOLECULENET, SPECS, find_raw_files
 from pretrain_gnns.data_root import ENV_DATA, data_root
 from pretrain_gnns.data_root import git_blob_sha1 as git_blob_sha1_of
 
-MOLECULENET = ("bbbp", "tox21", "toxcast", "sider", "clintox", "muv", "hiv", "bace")
 ZIP_NAME = "chem_dataset"
 CHUNK = 1 << 20
 

@@ -16,6 +16,7 @@ import pandas as pd
 from rdkit import RDConfig
 
 from pretrain_gnns.data_root import ENV_CACHE
+from pretrain_gnns.files import atomic_write, write_text
 
 
 def _cache_root() -> str:
@@ -34,10 +35,7 @@ def chembl2321810_root() -> str:
     path = os.path.join(raw, "chembl2321810.csv")
     text = table[["smiles", "Name", "pIC50"]].to_csv(index=False)
     if not os.path.exists(path) or open(path).read() != text:
-        tmp = path + ".tmp"
-        with open(tmp, "w") as f:
-            f.write(text)
-        os.replace(tmp, path)
+        write_text(path, text)
     return root
 
 
@@ -62,7 +60,6 @@ def pretraining_corpus_root() -> str:
     os.makedirs(raw, exist_ok=True)
     path = os.path.join(raw, "rdkit_corpus.csv")
     if not os.path.exists(path):
-        tmp = path + ".tmp"
-        table.to_csv(tmp, index=False)
-        os.replace(tmp, path)
+        with atomic_write(path, "") as tmp:
+            table.to_csv(tmp, index=False)
     return root

@@ -12,9 +12,11 @@ import os
 
 import torch
 
+from chem.datasets import MOLECULENET
 from chem.loader import MoleculeDataset, load_dataset
 from chem.model import GNN_graphpred
 from chem.predict import write_model_card
+from pretrain_gnns.architecture import checkpoint_gnn_type
 from pretrain_gnns.checkpoint import architecture_of, check_architecture
 from pretrain_gnns.data_root import ENV_DATA
 from pretrain_gnns.cli_args import HelpFormatter, add_finetune_args
@@ -29,10 +31,10 @@ EVAL_BATCH = 512  # evaluation runs in eval mode (no dropout, fixed batch norm):
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=HelpFormatter)
-    add_finetune_args(p, epochs=100, batch_help="training batch size",
+    add_finetune_args(p, epochs=100, batch_help="training batch size", gnn_types=list(GNN_graphpred.encoder_cls.CONVS),
                       workers_help="DataLoader worker processes (batches are cut in one go; 0 is fastest on 2 cores)")
     p.add_argument("--lr_scale", type=float, default=1, help="relative learning rate of the prediction head (and attention pooling)")
-    p.add_argument("--dataset", default="tox21", help="dataset name: bbbp, tox21, toxcast, sider, clintox, muv, hiv, bace, mutag, or chembl2321810 (shipped with RDKit)")
+    p.add_argument("--dataset", default="tox21", help=f"dataset name: {', '.join(MOLECULENET)}, mutag, or chembl2321810 (shipped with RDKit)")
     p.add_argument("--input_model_file", default="", help="pre-trained encoder to start from: a state_dict file or a "
                    "zoo name (python -m pretrain_gnns.zoo list; sets --gnn_type, --num_layer, --emb_dim, --JK from "
                    "the entry); '' = random init")
@@ -96,11 +98,11 @@ def main(argv: list[str] | None = None) -> dict:
 
 def warn_architecture_mismatch(path: str, gnn_type: str) -> None:
     """GCN and GraphSAGE checkpoints have identical keys and shapes, so a strict load cannot tell them
-    apart; the released files name their architecture, so a disagreeing name gets a warning."""
-    stem = os.path.basename(path).lower()
-    named = [t for t in ("graphsage", "gcn", "gat", "gin") if stem.startswith(t + "_")]
-    if named and named[0] != gnn_type:
-        print(f"WARNING: {path} is named for {named[0]!r} but --gnn_type is {gnn_type!r}", flush=True)
+    apart; the JSON beside a checkpoint (or a released file's name) says its architecture, so a
+    disagreement gets a warning."""
+    named = checkpoint_gnn_type(path)
+    if named and named != gnn_type:
+        print(f"WARNING: {path} is named for {named!r} but --gnn_type is {gnn_type!r}", flush=True)
 
 
 if __name__ == "__main__":

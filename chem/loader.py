@@ -12,7 +12,6 @@ from __future__ import annotations
 import csv
 import json
 import os
-import tempfile
 from dataclasses import asdict
 
 import numpy as np
@@ -24,6 +23,7 @@ from tqdm.auto import tqdm
 from chem.datasets import DatasetSpec, find_raw_files, get_spec, read_raw
 from chem.features import featurise_smiles, mol_to_arrays
 from pretrain_gnns.data_root import MissingDataError, missing_data_message, processed_dir, sha256_file
+from pretrain_gnns.files import atomic_write
 from pretrain_gnns.graphstore import GraphDataset, GraphStore
 from pretrain_gnns.workers import folder_lock, worker_pool
 
@@ -171,25 +171,14 @@ def _read_json(path: str) -> dict:
         return json.load(f)
 
 
-def _temp_beside(path: str) -> str:
-    """A temporary file of its own in ``path``'s folder: two writers never share one."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp", dir=os.path.dirname(path) or ".")
-    os.close(fd)
-    return tmp
-
-
 def _write_json(path: str, obj) -> None:
-    tmp = _temp_beside(path)
-    with open(tmp, "w") as f:
+    with atomic_write(path) as f:
         json.dump(obj, f, indent=1, default=str)
-    os.replace(tmp, path)
 
 
 def _write_rows(path: str, rows: list, header: list | None = None) -> None:
-    tmp = _temp_beside(path)
-    with open(tmp, "w", newline="") as f:
+    with atomic_write(path, newline="") as f:
         w = csv.writer(f)
         if header:
             w.writerow(header)
         w.writerows(rows)
-    os.replace(tmp, path)

@@ -17,7 +17,6 @@ import argparse
 import csv
 import json
 import os
-import tempfile
 import time
 
 import numpy as np
@@ -25,6 +24,7 @@ import torch
 
 from chem.embed import CHUNK, read_smiles_chunks
 from chem.features import featurise_smiles
+from pretrain_gnns.files import atomic_write, write_json
 from pretrain_gnns.graphstore import GraphStore
 from pretrain_gnns.runtime import autocast, package_versions, resolve_device
 
@@ -38,7 +38,6 @@ def card_path(model_path: str) -> str:
 
 def write_model_card(model_path: str, args: argparse.Namespace, tasks: list[str], summary: dict) -> str:
     """The JSON beside a --save-model file: what predict needs to rebuild the model, and its record."""
-    from pretrain_gnns.finetune_loop import write_json_atomic
     card = {
         "format": CARD_FORMAT, "kind": "chem GNN_graphpred (fine-tuned)",
         "architecture": {"gnn_type": args.gnn_type, "num_layer": args.num_layer, "emb_dim": args.emb_dim,
@@ -53,7 +52,7 @@ def write_model_card(model_path: str, args: argparse.Namespace, tasks: list[str]
         "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }
     path = card_path(model_path)
-    write_json_atomic(path, card)
+    write_json(path, card)
     return path
 
 
@@ -111,30 +110,19 @@ def predict_file(model_path: str, smiles_file: str, out: str, smiles_column: str
     model, card = load_finetuned(model_path, device)
     dev = next(model.parameters()).device
     tasks = card.get("tasks") or [f"task{i}" for i in range(model.num_tasks)]
-    folder = os.path.dirname(os.path.abspath(out))
-    os.makedirs(folder, exist_ok=True)
-    fd_out, tmp_out = tempfile.mkstemp(prefix=".predict_", dir=folder)
-    fd_skip, tmp_skip = tempfile.mkstemp(prefix=".predict_skipped_", dir=folder)
     rows = skipped = 0
-    try:
-        with os.fdopen(fd_out, "w", newline="") as fo, os.fdopen(fd_skip, "w", newline="") as fs:
-            w, ws = csv.writer(fo), csv.writer(fs)
-            w.writerow(["row", "smiles", "valid", *tasks])
-            ws.writerow(["row", "smiles", "reason"])
-            for smiles in read_smiles_chunks(smiles_file, smiles_column, chunk):
-                probs, valid, skips = predict_chunk(model, smiles, dev, precision)
-                for pos, why in skips:
-                    ws.writerow([rows + pos, smiles[pos], why])
-                w.writerows([rows + i, s, int(v), *(("%.9g" % p) if v else "" for p in probs[i])]
-                            for i, (s, v) in enumerate(zip(smiles, valid)))
-                rows += len(smiles)
-                skipped += len(skips)
-        os.replace(tmp_out, out)
-        os.replace(tmp_skip, out + ".skipped.csv")
-    finally:
-        for t in (tmp_out, tmp_skip):
-            if os.path.exists(t):
-                os.remove(t)
+    with atomic_write(out, newline="") as fo, atomic_write(out + ".skipped.csv", newline="") as fs:
+        w, ws = csv.writer(fo), csv.writer(fs)
+        w.writerow(["row", "smiles", "valid", *tasks])
+        ws.writerow(["row", "smiles", "reason"])
+        for smiles in read_smiles_chunks(smiles_file, smiles_column, chunk):
+            probs, valid, skips = predict_chunk(model, smiles, dev, precision)
+            for pos, why in skips:
+                ws.writerow([rows + pos, smiles[pos], why])
+            w.writerows([rows + i, s, int(v), *(("%.9g" % p) if v else "" for p in probs[i])]
+                        for i, (s, v) in enumerate(zip(smiles, valid)))
+            rows += len(smiles)
+            skipped += len(skips)
     return {"rows": rows, "skipped": skipped, "tasks": tasks, "files": [out, out + ".skipped.csv"]}
 
 

@@ -16,20 +16,23 @@ import pandas as pd
 from chem.datasets import read_table
 from chem.loader import MoleculeDataset, load_dataset
 from pretrain_gnns.data_root import cache_dir
+from pretrain_gnns.files import atomic_write
 from pretrain_gnns.graphstore import GraphDataset
+from pretrain_gnns.pretrain_config import PretrainConfig
 
 SMILES_COLUMN_NAMES = ("smiles", "SMILES", "Smiles", "smi", "SMI", "canonical_smiles", "mol")
 SMI_SUFFIXES = (".smi", ".smi.gz", ".can", ".can.gz", ".ism", ".ism.gz")
 
 
-def add_data_args(p: argparse.ArgumentParser, supervised: bool = False) -> None:
+def add_data_args(p: argparse.ArgumentParser, labels: bool = False) -> None:
+    """--smiles-file and its options; with ``labels``, the label flags and the original's ChEMBL files."""
     p.add_argument("--smiles-file", dest="smiles_file", default=None,
                    help="train on this file instead of --dataset: .csv (a SMILES column, header optional) or .smi "
                    "(SMILES first on each line), gzipped or not. It is linked, not copied, into a cache folder "
                    "($PRETRAIN_GNNS_CACHE, default ~/.cache/pretrain_gnns) where its graphs are stored once")
     p.add_argument("--smiles-column", dest="smiles_column", default=None,
                    help="the SMILES column of a CSV (default: the one named smiles or SMILES; a CSV without header: its first column)")
-    if supervised:
+    if labels:
         p.add_argument("--label-columns", dest="label_columns", default=None,
                        help="comma-separated label columns of --smiles-file (default: every column but the SMILES one)")
         p.add_argument("--threshold", type=float, default=None,
@@ -80,9 +83,8 @@ def smiles_file_root(path: str, max_rows: int | None = None) -> str:
     os.makedirs(raw, exist_ok=True)
     link = os.path.join(raw, os.path.basename(path))
     if not (os.path.islink(link) and os.readlink(link) == path):
-        tmp = link + f".tmp{os.getpid()}"
-        os.symlink(path, tmp)
-        os.replace(tmp, link)
+        with atomic_write(link, "") as tmp:
+            os.symlink(path, tmp)
     return root
 
 
@@ -133,31 +135,32 @@ def check_labels(path: str, overrides: dict, threshold: float | None) -> None:
                              "pass --threshold to turn them into actives and inactives")
 
 
-def load_pretrain_dataset(args: argparse.Namespace, supervised: bool = False) -> GraphDataset:
-    """The dataset the flags name; ``supervised`` keeps labels (and needs them)."""
-    max_n = args.max_molecules
+def load_pretrain_dataset(cfg: PretrainConfig, labels: bool = False) -> GraphDataset:
+    """The dataset the flags name; ``labels`` keeps labels (and needs them)."""
+    max_n, extra = cfg.max_molecules, cfg.extra
     if max_n is not None and max_n < 1:
         raise ValueError("--max-molecules must be at least 1")
-    if args.smiles_file:
-        labels = () if not supervised else (args.label_columns.split(",") if args.label_columns else None)
-        dataset = smiles_file_dataset(args.smiles_file, max_n, args.smiles_column, labels,
-                                      getattr(args, "threshold", None))
-    elif args.dataset == "chembl_filtered":
+    if extra.get("smiles_file"):
+        label_columns = extra.get("label_columns")
+        columns = () if not labels else (label_columns.split(",") if label_columns else None)
+        dataset = smiles_file_dataset(extra["smiles_file"], max_n, extra.get("smiles_column"), columns,
+                                      extra.get("threshold"))
+    elif cfg.dataset == "chembl_filtered":
         from chem.chembl import load_chembl_filtered
-        if not getattr(args, "chembl_dir", None):
+        if not extra.get("chembl_dir"):
             raise ValueError("--dataset chembl_filtered needs --chembl-dir (the folder holding the original's files; "
                              "see --help: they are pickles, so only a folder you trust)")
-        dataset = load_chembl_filtered(args.chembl_dir, data_root=args.data_root)
+        dataset = load_chembl_filtered(extra["chembl_dir"], data_root=cfg.data_root)
     else:
-        dataset = load_dataset(args.dataset, args.data_root)  # named, or embedded in RDKit's wheel
+        dataset = load_dataset(cfg.dataset, cfg.data_root)  # named, or embedded in RDKit's wheel
     if max_n is not None and len(dataset) > max_n:
         dataset = dataset[np.arange(max_n)]
     if len(dataset) == 0:
         raise ValueError("no molecules to train on (every row was skipped; see the processed skipped.csv)")
-    if supervised and getattr(dataset, "num_tasks", 0) == 0:
+    if labels and getattr(dataset, "num_tasks", 0) == 0:
         raise ValueError("supervised pre-training needs labels: this dataset has none")
-    if supervised:
-        check_label_values(dataset, args.smiles_file or args.dataset)
+    if labels:
+        check_label_values(dataset, extra.get("smiles_file") or cfg.dataset)
     return dataset
 
 

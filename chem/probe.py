@@ -24,6 +24,7 @@ import time
 import numpy as np
 import torch
 
+from pretrain_gnns.files import atomic_write, write_json
 from pretrain_gnns.metrics import roc_auc_per_task
 
 RELEASED_NON_GIN = [f"{g}_{m}" for g in ("gcn", "graphsage", "gat")
@@ -143,19 +144,14 @@ def markdown_table(rows: list[dict], key: str = "test_auc") -> str:
 
 def write_results(rows: list[dict], out: str) -> list[str]:
     """CSV (one row per dataset x model) and a JSON beside it, each written atomically."""
-    from pretrain_gnns.finetune_loop import write_json_atomic
     from pretrain_gnns.runtime import package_versions
-    folder = os.path.dirname(os.path.abspath(out))
-    os.makedirs(folder, exist_ok=True)
-    tmp = out + ".tmp"
-    with open(tmp, "w", newline="") as f:
+    with atomic_write(out, newline="") as f:
         w = csv.DictWriter(f, FIELDS)
         w.writeheader()
         for r in rows:
             w.writerow({k: (f"{r[k]:.6f}" if isinstance(r[k], float) else r[k]) for k in FIELDS})
-    os.replace(tmp, out)
     js = os.path.splitext(out)[0] + ".json"
-    write_json_atomic(js, {"rows": rows, "versions": package_versions(),
+    write_json(js, {"rows": rows, "versions": package_versions(),
                            "protocol": "frozen encoder, mean pooling, LogisticRegression(C=1) per task"})
     return [out, js]
 

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import pickle
 import random
-import re
-import tempfile
 
 import numpy as np
 import torch
+
+from pretrain_gnns.files import atomic_write, write_json
 
 
 class CheckpointMismatchError(RuntimeError):
@@ -124,10 +125,7 @@ def write_architecture(model_file: str, architecture: dict) -> None:
     if not isinstance(report, dict):
         report = {}
     report["architecture"] = dict(architecture)
-    tmp = f"{path}.tmp{os.getpid()}"
-    with open(tmp, "w") as f:
-        json.dump(report, f, indent=1, default=str)
-    os.replace(tmp, path)
+    write_json(path, report)
 
 
 def check_architecture(model_file: str, expected: dict, log=print) -> bool:
@@ -157,20 +155,11 @@ def check_architecture(model_file: str, expected: dict, log=print) -> bool:
 
 
 def atomic_save(obj, path: str) -> None:
-    """torch.save to a temporary file in the same folder, then rename: never a half-written file."""
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".tmp_", dir=folder)
-    os.close(fd)
-    try:
-        # Through a file object: torch names the zip archive after a path's stem, and the hidden
-        # temporary name (leading '.') has none, which torch.save rejects.
-        with open(tmp, "wb") as f:
-            torch.save(obj, f)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
+    """torch.save, atomically: never a half-written file."""
+    # Through a file object: torch names the zip archive after a path's stem, and the hidden
+    # temporary name (leading '.') has none, which torch.save rejects.
+    with atomic_write(path, "wb") as f:
+        torch.save(obj, f)
 
 
 def rng_state() -> dict:

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import argparse
 
-GNN_TYPES = ("gin", "gcn", "graphsage", "gat")
-
 
 class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
     """Shows a flag's default unless its help already says it, or there is none worth showing
@@ -31,8 +29,9 @@ def positive_int(text: str) -> int:
 
 
 def add_training_args(p: argparse.ArgumentParser, *, batch_size: int, batch_help: str, epochs: int,
-                      dropout_ratio: float, lr_help: str = "learning rate") -> None:
-    """Device, batch size, epochs, optimiser and the encoder's shape."""
+                      dropout_ratio: float, gnn_types: list[str], lr_help: str = "learning rate") -> None:
+    """Device, batch size, epochs, optimiser and the encoder's shape; ``gnn_types``: the keys of the
+    domain's conv registry (``GNN.CONVS``)."""
     p.add_argument("--device", default=None, help="cpu, cuda, cuda:N, or a GPU index as in the original; default: cuda if available")
     p.add_argument("--batch_size", type=positive_int, default=batch_size, help=batch_help)
     p.add_argument("--epochs", type=positive_int, default=epochs, help="number of epochs to train")
@@ -42,12 +41,13 @@ def add_training_args(p: argparse.ArgumentParser, *, batch_size: int, batch_help
     p.add_argument("--emb_dim", type=positive_int, default=300, help="embedding dimensions")
     p.add_argument("--dropout_ratio", type=float, default=dropout_ratio, help="dropout ratio")
     p.add_argument("--JK", default="last", help="how node features across layers are combined: last, sum, max or concat")
-    p.add_argument("--gnn_type", default="gin", choices=list(GNN_TYPES), help="GNN architecture")
+    p.add_argument("--gnn_type", default="gin", choices=list(gnn_types), help="GNN architecture")
 
 
-def add_finetune_args(p: argparse.ArgumentParser, *, epochs: int, batch_help: str, workers_help: str) -> None:
+def add_finetune_args(p: argparse.ArgumentParser, *, epochs: int, batch_help: str, workers_help: str,
+                      gnn_types: list[str]) -> None:
     """The fine-tuning flags common to chem/finetune.py and bio/finetune.py."""
-    add_training_args(p, batch_size=32, batch_help=batch_help, epochs=epochs, dropout_ratio=0.5)
+    add_training_args(p, batch_size=32, batch_help=batch_help, epochs=epochs, dropout_ratio=0.5, gnn_types=gnn_types)
     p.add_argument("--graph_pooling", default="mean", help="graph pooling: sum, mean, max, attention, set2setN")
     p.add_argument("--runseed", type=int, default=0, help="seed for weights, dropout and batch order")
     p.add_argument("--eval_train", type=int, default=0, help="1: also score the training set each epoch")

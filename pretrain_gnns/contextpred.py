@@ -11,8 +11,6 @@ by cyclic shifts within the batch. Graphs without context are dropped and their 
 """
 from __future__ import annotations
 
-import argparse
-
 import torch
 import torch.nn.functional as F
 from torch_geometric.data import Batch
@@ -20,7 +18,8 @@ from torch_geometric.nn import global_add_pool, global_max_pool, global_mean_poo
 
 from pretrain_gnns.context import ContextPairs
 from pretrain_gnns.graph_ops import cycle_index
-from pretrain_gnns.pretrain_loop import PretrainMethod
+from pretrain_gnns.encoder import EncoderLoop
+from pretrain_gnns.method import Flag, PretrainMethod
 
 MODES = ("cbow", "skipgram")
 POOLS = {"sum": global_add_pool, "mean": global_mean_pool, "max": global_max_pool}
@@ -88,14 +87,20 @@ def contextpred_loss(pos: torch.Tensor, neg: torch.Tensor, neg_samples: int) -> 
 
 
 class ContextPredMethod(PretrainMethod):
-    """The scoring half of ContextPred. Subclasses take (num_layer, emb_dim, JK, drop_ratio, gnn_type,
-    their context keywords, neg_samples, context_pooling, mode), create ``gnn`` and ``context_gnn``
-    after calling ``__init__``, and define ``transform`` (returning ``context_batch(batch, pairs)``)."""
+    """The scoring half of ContextPred. A domain's subclass takes the encoder (``gnn``), its context
+    keywords and the scoring ones, creates ``context_gnn`` after calling ``__init__``, and defines
+    ``transform`` (returning ``context_batch(batch, pairs)``)."""
 
-    name = "contextpred"
+    scoring_flags = (
+        Flag("--neg_samples", int, 1, "negative contexts per positive (cyclic shifts in the batch)"),
+        Flag("--context_pooling", str, "mean", "cbow: how a graph's overlap nodes are pooled into one context",
+             choices=sorted(POOLS)),
+        Flag("--mode", str, "cbow", "cbow: one pooled context per graph; skipgram: every overlap node on its own",
+             choices=MODES),
+    )
 
-    def __init__(self, neg_samples: int = 1, context_pooling: str = "mean", mode: str = "cbow") -> None:
-        super().__init__()
+    def __init__(self, gnn: EncoderLoop, neg_samples: int = 1, context_pooling: str = "mean", mode: str = "cbow") -> None:
+        super().__init__(gnn)
         if mode not in MODES:
             raise ValueError(f"invalid mode {mode!r}; one of {MODES}")
         if context_pooling not in POOLS:
@@ -104,25 +109,10 @@ class ContextPredMethod(PretrainMethod):
             raise ValueError(f"--neg_samples {neg_samples}: need at least 1 negative per positive")
         self.mode, self.context_pooling, self.neg_samples = mode, context_pooling, neg_samples
 
-    @staticmethod
-    def add_scoring_args(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--neg_samples", type=int, default=1, help="negative contexts per positive (cyclic shifts in the batch)")
-        p.add_argument("--context_pooling", default="mean", choices=sorted(POOLS),
-                       help="cbow: how a graph's overlap nodes are pooled into one context")
-        p.add_argument("--mode", default="cbow", choices=MODES,
-                       help="cbow: one pooled context per graph; skipgram: every overlap node on its own")
-
-    @classmethod
-    def from_args(cls, args: argparse.Namespace, dataset=None) -> "ContextPredMethod":
-        """The subclass's constructor takes the encoder flags, the scoring flags and ``context_args``."""
-        return cls(args.num_layer, args.emb_dim, JK=args.JK, drop_ratio=args.dropout_ratio, gnn_type=args.gnn_type,
-                   neg_samples=args.neg_samples, context_pooling=args.context_pooling, mode=args.mode,
-                   **cls.context_args(args))
-
-    @staticmethod
-    def context_args(args: argparse.Namespace) -> dict:
-        """The domain's context flags, as constructor keywords."""
-        return {}
+    def context_encoder(self, num_layer: int) -> EncoderLoop:
+        """A GNN of the encoder's kind and width, ``num_layer`` deep: the context GNN."""
+        g = self.gnn
+        return type(g)(num_layer, g.emb_dim, JK=g.JK, drop_ratio=g.drop_ratio, gnn_type=g.gnn_type)
 
     def forward(self, batch: Batch) -> tuple[torch.Tensor, dict]:
         n_in = int(batch.num_graphs)

@@ -141,10 +141,11 @@ class GraphPredictor(nn.Module):
     encoder_cls: type[EncoderLoop]
 
     def __init__(self, num_layer: int, emb_dim: int, num_tasks: int, JK: str = "last", drop_ratio: float = 0,
-                 graph_pooling: str = "mean", gnn_type: str = "gin") -> None:
+                 graph_pooling: str = "mean", gnn_type: str = "gin", gnn: EncoderLoop | None = None) -> None:
         super().__init__()
         self.num_layer, self.drop_ratio, self.JK, self.emb_dim, self.num_tasks = num_layer, drop_ratio, JK, emb_dim, num_tasks
-        self.gnn = self.encoder_cls(num_layer, emb_dim, JK, drop_ratio, gnn_type=gnn_type)
+        # ``gnn``: an encoder built beforehand with these sizes (pre-training builds it first, as here)
+        self.gnn = gnn if gnn is not None else self.encoder_cls(num_layer, emb_dim, JK, drop_ratio, gnn_type=gnn_type)
         width = encoder_out_dim(num_layer, emb_dim, JK)
         self.pool, self.mult = make_pool(graph_pooling, width)
         self.graph_pred_linear = nn.Linear(self.head_width(width), num_tasks)

@@ -3,7 +3,6 @@ one CSV row per epoch and a final JSON (test ROC-AUC at the best-validation epoc
 from __future__ import annotations
 
 import csv
-import json
 import math
 import os
 import time
@@ -14,6 +13,7 @@ import torch
 from tqdm.auto import tqdm
 
 from pretrain_gnns.checkpoint import atomic_save
+from pretrain_gnns.files import write_json
 from pretrain_gnns.metrics import masked_bce_loss, roc_auc_per_task
 from pretrain_gnns.runtime import autocast, package_versions
 
@@ -128,7 +128,7 @@ def run_finetune(model: torch.nn.Module, optimizer: torch.optim.Optimizer, loade
     summary.update(config=config, versions=package_versions(), seconds_total=time.time() - start,
                    device=str(device))
     if out_prefix:
-        write_json_atomic(out_prefix + ".json", summary)
+        write_json(out_prefix + ".json", summary)
     log(f"test ROC-AUC at best validation epoch {summary['best_epoch']}: {summary['test_at_best_val']:.4f}; "
         f"at last epoch: {summary['test_last']:.4f}")
     if any(left_out.values()) and per_task_test:
@@ -159,32 +159,6 @@ def summarise(history: list[dict], per_task_test: list[list], left_out: dict,
         "test_per_task_last": per_task_test[-1] if per_task_test else [],
         **extra, "tasks_left_out": left_out, "history": history,
     }
-
-
-def write_json_atomic(path: str, obj) -> None:
-    """JSON with NaN written as null, to a temporary file renamed into place."""
-    tmp = path + ".tmp"
-    with open(tmp, "w") as f:
-        json.dump(_no_nan(obj), f, indent=1, default=_json_default, allow_nan=False)
-    os.replace(tmp, path)
-
-
-def _no_nan(o):
-    if isinstance(o, float) and not math.isfinite(o):
-        return None
-    if isinstance(o, dict):
-        return {k: _no_nan(v) for k, v in o.items()}
-    if isinstance(o, (list, tuple)):
-        return [_no_nan(v) for v in o]
-    return o
-
-
-def _json_default(o):
-    if isinstance(o, (np.integer,)):
-        return int(o)
-    if isinstance(o, (np.floating,)):
-        return float(o)
-    return str(o)
 
 
 def _fmt(v) -> str:

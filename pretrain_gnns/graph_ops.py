@@ -36,15 +36,6 @@ def sample_nodes_per_graph(ptr: torch.Tensor, k: torch.Tensor, generator: torch.
     return order[rank_in_graph < k[owner]]
 
 
-def random_node_per_graph(ptr: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
-    """One node drawn uniformly from each graph (global index); graphs must not be empty."""
-    sizes = graph_sizes(ptr)
-    if bool((sizes == 0).any()):
-        raise ValueError("random_node_per_graph: a graph has no nodes")
-    u = torch.rand(len(sizes), generator=generator, dtype=torch.float64, device=ptr.device)
-    return ptr[:-1] + torch.minimum((u * sizes).long(), sizes - 1)
-
-
 def count_from_rate(sizes: torch.Tensor, rate: float) -> torch.Tensor:
     """The original's ``int(n * rate + 1)`` per graph, in float64 like Python, at most n."""
     k = torch.floor(sizes.to(torch.float64) * rate + 1).long()

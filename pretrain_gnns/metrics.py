@@ -30,9 +30,3 @@ def roc_auc_per_task(y_true: np.ndarray, y_score: np.ndarray) -> list[float | No
             out.append(None)
     return out
 
-
-def mean_roc_auc(y_true: np.ndarray, y_score: np.ndarray) -> tuple[float, int]:
-    """(mean ROC-AUC over tasks with both classes, number of tasks left out). NaN if none qualifies."""
-    per_task = roc_auc_per_task(y_true, y_score)
-    scored = [a for a in per_task if a is not None]
-    return (float(np.mean(scored)) if scored else float("nan")), len(per_task) - len(scored)

@@ -1,4 +1,5 @@
-"""The pre-training engine shared by every method, chem and bio: one loop, many ``PretrainMethod``s.
+"""The pre-training engine shared by every method, chem and bio: one loop, many ``PretrainMethod``s
+(pretrain_gnns/method.py), configured by a ``PretrainConfig`` (pretrain_gnns/pretrain_config.py).
 
 A method says what it does to a batch (``transform``, run as the DataLoader's collate, so the stored
 dataset is never touched), how it scores a batch (``forward`` -> loss and metrics) and what the
@@ -10,7 +11,6 @@ on data.
 """
 from __future__ import annotations
 
-import argparse
 import contextlib
 import math
 import os
@@ -20,15 +20,14 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 from torch import nn
-from torch_geometric.data import Batch
 from tqdm.auto import tqdm
 
 from pretrain_gnns.checkpoint import (CheckpointReadError, architecture_of, atomic_save, domain_of, load_data_file,
                                       rng_state, set_rng_state)
-from pretrain_gnns.cli_args import add_training_args
-from pretrain_gnns.data_root import ENV_DATA
-from pretrain_gnns.finetune_loop import write_json_atomic
+from pretrain_gnns.files import write_json
 from pretrain_gnns.graphstore import GraphDataset, dataset_fingerprint, make_loader
+from pretrain_gnns.method import PretrainMethod
+from pretrain_gnns.pretrain_config import PretrainConfig
 from pretrain_gnns.runtime import adam, autocast, package_versions, resolve_device
 
 MODEL_SUFFIXES = (".pth", ".pt")
@@ -42,60 +41,12 @@ RESUME_MUST_MATCH = ("method", "gnn_type", "num_layer", "emb_dim", "JK", "batch_
 # Every other recorded flag must match too (lr, decay, dropout, method flags, the data and its hash),
 # except these, which do not change the result: where it runs, how it reports, where the data folder
 # is (the data itself is checked by its hash), and --epochs, which may grow to extend a run.
-RESUME_MAY_DIFFER = ("device", "quiet", "num_workers", "epochs", "resume", "output_model_file", "data_root")
+RESUME_MAY_DIFFER = ("device", "quiet", "num_workers", "epochs", "resume", "output_model_file", "data_root",
+                     "model_dir")
 
 
 class TrainingStoppedError(ValueError):
     """An epoch that learnt nothing or ended with a non-finite loss: the run stops, nothing is written."""
-
-
-class PretrainMethod(nn.Module):
-    """One pre-training method: the encoder plus whatever heads the method trains beside it.
-
-    Subclasses set ``name``, hold their encoder as ``self.gnn`` (or override ``encoder_state_dict``)
-    and implement ``forward``. ``transform`` must be vectorised over the batch and must not modify
-    tensors it did not create: it works on a freshly cut Batch and replaces, never edits, fields.
-    Its randomness comes from torch's global RNG, which the loop seeds, saves and restores.
-    """
-
-    name: str = "method"
-    # Set True in a method whose forward leaves some parameters without gradient on some batches.
-    find_unused_parameters: bool = False
-
-    def transform(self, batch: Batch) -> Batch:
-        return batch
-
-    def forward(self, batch: Batch) -> tuple[torch.Tensor, dict]:
-        raise NotImplementedError
-
-    def encoder_state_dict(self) -> dict:
-        """What --output_model_file holds: the encoder's state_dict, loadable by finetune.py."""
-        return self.gnn.state_dict()
-
-
-# ---------------------------------------------------------------------------------------------- flags
-def add_pretrain_args(parser: argparse.ArgumentParser, *, batch_size: int = 256, dropout_ratio: float = 0.0,
-                      dataset: str = "zinc_standard_agent") -> argparse.ArgumentParser:
-    """The flags every pre-training script shares, with the original's names and defaults."""
-    p = parser
-    add_training_args(p, batch_size=batch_size, batch_help="molecules per batch (per process under torchrun)",
-                      epochs=100, dropout_ratio=dropout_ratio, lr_help="learning rate (Adam)")
-    p.add_argument("--dataset", default=dataset, help="dataset name, read from <data-root>/<dataset>/raw/")
-    p.add_argument("--output_model_file", default="", help="where the pre-trained encoder's state_dict goes; '.pth' is "
-                   "appended when the name has no .pth/.pt suffix, as in the original. Beside it: <stem>.json (config, "
-                   "per-epoch loss and accuracy, speed) and <file>.state.pt (the per-epoch training state for --resume). "
-                   "Empty: nothing is written")
-    p.add_argument("--num_workers", type=int, default=0, help="DataLoader worker processes (batches are cut and transformed "
-                   "in one vectorised step; 0 is fastest on 2 cores and keeps --resume bit-exact)")
-    p.add_argument("--seed", type=int, default=0, help="seed for weights, batch order and the per-batch random choices")
-    p.add_argument("--data-root", dest="data_root", default=None, help=f"folder holding <dataset>/raw/ (default: ${ENV_DATA} or ./dataset)")
-    p.add_argument("--max-molecules", dest="max_molecules", type=int, default=None,
-                   help="train on the first N molecules only (a SMILES file is read only up to row N)")
-    p.add_argument("--resume", action="store_true", help="continue from <output_model_file>.state.pt if it exists "
-                   "(same flags needed); the result equals an uninterrupted run")
-    p.add_argument("--precision", default="fp32", choices=["fp32", "bf16"], help="bf16 autocast on CPU or CUDA (opt-in; fp32 is the paper's)")
-    p.add_argument("--quiet", action="store_true", help="no progress bars")
-    return p
 
 
 def model_path(output_model_file: str) -> str:
@@ -189,7 +140,7 @@ def epoch_seed(seed: int, epoch: int, rank: int = 0) -> int:
 
 
 # ---------------------------------------------------------------------------------------------- the loop
-def run_pretraining(method: PretrainMethod, dataset: GraphDataset, args: argparse.Namespace,
+def run_pretraining(method: PretrainMethod, dataset: GraphDataset, args: PretrainConfig,
                     *, log=print) -> dict:
     """Train ``method`` on ``dataset`` for ``args.epochs`` epochs with Adam(lr, weight_decay=decay).
 
@@ -201,16 +152,16 @@ def run_pretraining(method: PretrainMethod, dataset: GraphDataset, args: argpars
     device = distributed_device(args.device, info)
     if not info.is_main:
         log = _silent
-    out_file = model_path(getattr(args, "output_model_file", ""))
+    out_file = model_path(args.output_model_file)
     st_file = state_path(out_file) if out_file else ""
     method.to(device)
     # One Adam over encoder and heads: the original's separate Adams with equal settings, same maths.
     optimizer = adam(method.parameters(), lr=args.lr, weight_decay=args.decay)
-    config = {**vars(args), "method": method.name, "world_size": info.world_size, "num_molecules": len(dataset),
+    config = {**args.record(), "method": method.name, "world_size": info.world_size, "num_molecules": len(dataset),
               "data_hash": dataset_fingerprint(dataset)}
 
     start_epoch, history, resumed_from = 1, [], None
-    if getattr(args, "resume", False):
+    if args.resume:
         if not st_file:
             raise ValueError("--resume needs --output_model_file (the training state lives beside it)")
         if os.path.exists(st_file):
@@ -242,7 +193,7 @@ def run_pretraining(method: PretrainMethod, dataset: GraphDataset, args: argpars
             dataset, num_replicas=info.world_size, rank=info.rank, shuffle=True, seed=args.seed)
     loader = make_loader(dataset, args.batch_size, shuffle=sampler is None, transform=method.transform,
                          sampler=sampler, num_workers=args.num_workers, generator=generator)
-    progress = not getattr(args, "quiet", False) and info.is_main
+    progress = not args.quiet and info.is_main
     t_start = time.time()
     for epoch in range(start_epoch, args.epochs + 1):
         generator.manual_seed(epoch_seed(args.seed, epoch))
@@ -265,7 +216,7 @@ def run_pretraining(method: PretrainMethod, dataset: GraphDataset, args: argpars
         atomic_save(method.encoder_state_dict(), out_file)
         report["output_model_file"] = out_file
         report["architecture"] = architecture_of(args, domain_of(method))
-        write_json_atomic(report_path(out_file), report)
+        write_json(report_path(out_file), report)
         log(f"[{method.name}] encoder -> {out_file}; report -> {report_path(out_file)}")
     return report
 

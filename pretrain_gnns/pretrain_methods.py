@@ -1,14 +1,12 @@
 """Pre-training methods that do not depend on the domain: EdgePred and Infomax (the same maths for
-molecules and ego-networks), the base of graph-level supervised pre-training, and the helpers that
-build a domain's encoder from the shared flags.
+molecules and ego-networks) and the base of graph-level supervised pre-training.
 
-A domain specialises a class by naming its encoder (``encoder_cls``) or its graph-prediction model
-(``model_cls``): chem/pretrain_methods.py and bio/pretrain_methods.py hold those two-line
-subclasses. Heads keep the original's names (discriminator.weight).
+A domain registers a subclass that names its encoder (``encoder_cls``) or its graph-prediction
+model (``model_cls``): chem/pretrain_methods.py and bio/pretrain_methods.py. Heads keep the
+original's names (discriminator.weight).
 """
 from __future__ import annotations
 
-import argparse
 import math
 import os
 
@@ -21,15 +19,7 @@ from torch_geometric.nn import global_mean_pool
 from pretrain_gnns.checkpoint import architecture_of, check_architecture, domain_of
 from pretrain_gnns.encoder import EncoderLoop, GraphPredictor, encoder_out_dim
 from pretrain_gnns.graph_ops import cycle_index, sample_negative_edges
-from pretrain_gnns.pretrain_loop import PretrainMethod
-
-
-def build_encoder(encoder_cls: type[EncoderLoop] | None, args: argparse.Namespace) -> EncoderLoop:
-    """A domain's GNN from the shared pre-training flags (num_layer, emb_dim, JK, dropout_ratio, gnn_type)."""
-    if encoder_cls is None:
-        raise TypeError("this method has no encoder_cls: use the chem or bio class (chem.pretrain_methods, "
-                        "bio.pretrain_methods), or pass a GNN to its constructor")
-    return encoder_cls(args.num_layer, args.emb_dim, JK=args.JK, drop_ratio=args.dropout_ratio, gnn_type=args.gnn_type)
+from pretrain_gnns.method import Flag, PretrainConfig, PretrainMethod
 
 
 def resolve_input_model(path: str) -> str:
@@ -52,29 +42,9 @@ def pair_accuracy(positive: torch.Tensor, negative: torch.Tensor) -> torch.Tenso
     return ((positive > 0).sum() + (negative < 0).sum()).float() / max(2 * positive.numel(), 1)
 
 
-class EncoderMethod(PretrainMethod):
-    """A method made of one encoder (``gnn``) and heads, with no flags of its own."""
-
-    encoder_cls: type[EncoderLoop] | None = None  # set by a domain's subclass
-
-    def __init__(self, gnn: EncoderLoop) -> None:
-        super().__init__()
-        self.gnn = gnn
-
-    @staticmethod
-    def add_args(p: argparse.ArgumentParser) -> None:
-        """No flags beyond the shared ones."""
-
-    @classmethod
-    def from_args(cls, args: argparse.Namespace, dataset=None) -> "EncoderMethod":
-        return cls(build_encoder(cls.encoder_cls, args))
-
-
-class EdgePred(EncoderMethod):
+class EdgePred(PretrainMethod):
     """Dot-product scores of node pairs: every edge (one direction) against as many sampled
     non-adjacent pairs per graph (the original NegativeEdge: up to 5 * num_edges draws)."""
-
-    name = "edgepred"
 
     def transform(self, batch: Batch) -> Batch:
         num_graphs = batch.ptr.numel() - 1
@@ -107,11 +77,9 @@ class Discriminator(nn.Module):
         return torch.sum(x * torch.matmul(summary, self.weight), dim=1)
 
 
-class Infomax(EncoderMethod):
+class Infomax(PretrainMethod):
     """Deep Graph Infomax: summary = sigmoid(mean of a graph's node representations); each node
     scored against its own graph's summary (positive) and the next graph's in the batch."""
-
-    name = "infomax"
 
     def __init__(self, gnn: EncoderLoop) -> None:
         super().__init__(gnn)
@@ -129,35 +97,40 @@ class Infomax(EncoderMethod):
 
 
 class GraphSupervised(PretrainMethod):
-    """Graph-level multi-task pre-training of a domain's GNN_graphpred (``model_cls``); the encoder
-    inside it is what gets saved. A domain's subclass defines ``forward`` (its labels and loss)."""
+    """Graph-level multi-task pre-training of a domain's GNN_graphpred (``model_cls``) around the
+    encoder; the encoder inside it is what gets saved. A domain's subclass defines ``forward`` (its
+    labels and loss) and ``num_tasks``."""
 
-    name = "supervised"
+    batch_size, dropout_ratio, needs_labels = 32, 0.2, True  # the original's supervised defaults
     model_cls: type[GraphPredictor]
+    flags = (
+        Flag("--graph_pooling", str, "mean", "graph pooling: sum, mean, max, attention, set2setN"),
+        Flag("--input_model_file", str, "", "node-level pre-trained encoder to start from (e.g. a masking or "
+             "contextpred output; '.pth' is tried when the name has no suffix)"),
+    )
 
-    def __init__(self, model: GraphPredictor) -> None:
-        super().__init__()
-        self.model = model
+    def __init__(self, gnn: EncoderLoop, num_tasks: int, graph_pooling: str = "mean", input_model_file: str = "") -> None:
+        nn.Module.__init__(self)  # the encoder lives inside the model, as the original's model.gnn
+        if input_model_file:
+            path = resolve_input_model(input_model_file)
+            gnn.from_pretrained(path)
+            # the encoder's own attributes are its architecture (gnn_type, num_layer, emb_dim, JK)
+            check_architecture(path, architecture_of(gnn, domain_of(gnn)))
+        self.model = self.model_cls(gnn.num_layer, gnn.emb_dim, num_tasks, JK=gnn.JK, drop_ratio=gnn.drop_ratio,
+                                    graph_pooling=graph_pooling, gnn_type=gnn.gnn_type, gnn=gnn)
 
-    @staticmethod
-    def add_args(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--graph_pooling", default="mean", help="graph pooling: sum, mean, max, attention, set2setN")
-        p.add_argument("--input_model_file", default="", help="node-level pre-trained encoder to start from "
-                       "(e.g. a masking or contextpred output; '.pth' is tried when the name has no suffix)")
+    def __init_subclass__(cls, **kwargs) -> None:
+        super().__init_subclass__(**kwargs)
+        if "model_cls" in cls.__dict__:
+            cls.encoder_cls = cls.model_cls.encoder_cls
 
     @staticmethod
     def num_tasks(dataset) -> int:
         return dataset.num_tasks
 
     @classmethod
-    def from_args(cls, args: argparse.Namespace, dataset=None) -> "GraphSupervised":
-        model = cls.model_cls(args.num_layer, args.emb_dim, cls.num_tasks(dataset), JK=args.JK,
-                              drop_ratio=args.dropout_ratio, graph_pooling=args.graph_pooling, gnn_type=args.gnn_type)
-        if args.input_model_file:
-            path = resolve_input_model(args.input_model_file)
-            model.from_pretrained(path)
-            check_architecture(path, architecture_of(args, domain_of(model)))
-        return cls(model)
+    def hyperparameters(cls, cfg: PretrainConfig, dataset=None) -> dict:
+        return {"num_tasks": cls.num_tasks(dataset), **super().hyperparameters(cfg, dataset)}
 
     def encoder_state_dict(self) -> dict:
         return self.model.gnn.state_dict()

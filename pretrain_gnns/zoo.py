@@ -162,7 +162,7 @@ def own_models(folder: str = OWN_MODELS_DIR) -> dict[str, dict[str, ZooEntry]]:
 def register_own_model(pth: str) -> str:
     """Record the sha256 of one of this project's model files in the JSON beside it (its pre-training
     report), so that every later load checks it; returns the zoo name it will be listed under."""
-    from pretrain_gnns.finetune_loop import write_json_atomic
+    from pretrain_gnns.files import write_json
     meta_path = os.path.splitext(pth)[0] + ".json"
     if not os.path.isfile(pth) or not os.path.isfile(meta_path):
         raise FileNotFoundError(f"register needs {pth} and {meta_path}")
@@ -170,7 +170,7 @@ def register_own_model(pth: str) -> str:
         meta = json.load(f)
     meta["sha256"] = sha256_file(pth)
     meta.setdefault("name", "ours_" + os.path.splitext(os.path.basename(pth))[0])
-    write_json_atomic(meta_path, meta)
+    write_json(meta_path, meta)
     return f"{meta['name']}: {pth} sha256 {meta['sha256']} -> {meta_path}"
 
 

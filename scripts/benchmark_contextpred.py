@@ -21,7 +21,7 @@ import torch
 from chem.contextpred import ExtractSubstructureContextPair, context_radii
 from chem.pretrain_data import smiles_file_dataset
 from pretrain_gnns.context import extract_context_pairs, random_centers
-from pretrain_gnns.finetune_loop import write_json_atomic
+from pretrain_gnns.files import write_json
 from pretrain_gnns.runtime import median_time, package_versions
 
 DEFAULT_SMILES = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "..", "shared", "data",
@@ -136,7 +136,7 @@ def run(args: argparse.Namespace) -> dict:
               "repeats": args.repeats, "ms_per_molecule": ms, "speedup": speedup, "dropped": dropped,
               "smiles_file": os.path.abspath(args.smiles_file), "versions": package_versions()}
     if args.output:
-        write_json_atomic(args.output, result)
+        write_json(args.output, result)
     return result
 
 

@@ -26,26 +26,25 @@ SHARED = os.environ.get("PRETRAIN_GNNS_SHARED") or os.path.join(os.path.dirname(
 ORIGINAL = {"attrmasking": {"molecules_per_s": 525, "data_share": 0.05},
             "contextpred": {"molecules_per_s": 574, "data_share": 0.27, "transform_ms_per_mol": 0.47},
             "bytes_per_mol": 2200}
-METHODS = ("attrmasking", "contextpred", "edgepred", "infomax", "supervised")
 
 
-def method_class(name: str):
-    from chem import pretrain_methods
-    if name == "contextpred":
-        from chem.contextpred import ContextPred
-        return ContextPred
-    return pretrain_methods.METHODS[name]
+def method_names() -> list[str]:
+    from pretrain_gnns.method import methods
+    return list(methods("chem"))
 
 
 def build(name: str, dataset, emb_dim: int, num_layer: int, device: torch.device):
-    """The method with the script's own defaults (batch 256 / 32, dropout 0 / 0.2) and given sizes."""
-    from chem.pretrain_cli import build_parser
+    """The method with its script's own defaults (batch 256 / 32, dropout 0 / 0.2) and given sizes."""
+    from chem.pretrain import DOMAIN
+    from pretrain_gnns.method import get_method
+    from pretrain_gnns.pretrain_config import PretrainConfig
+    from pretrain_gnns.pretrain_script import build_parser
     from pretrain_gnns.runtime import seed_everything
-    cls = method_class(name)
-    args = build_parser(cls, None, supervised=name == "supervised").parse_args(
-        ["--emb_dim", str(emb_dim), "--num_layer", str(num_layer)])
+    cls = get_method("chem", name)
+    cfg = PretrainConfig.from_namespace(build_parser(DOMAIN, cls).parse_args(
+        ["--emb_dim", str(emb_dim), "--num_layer", str(num_layer)]))
     seed_everything(0)
-    return cls.from_args(args, dataset).to(device), args
+    return cls.from_config(cfg, dataset).to(device), cfg
 
 
 def median(values: list[float]) -> float:
@@ -119,7 +118,7 @@ def main(argv: list[str] | None = None) -> dict:
                    help="labelled CSV for supervised (potencies, thresholded at 6)")
     p.add_argument("--molecules", type=int, default=2048, help="molecules per epoch")
     p.add_argument("--repeats", type=int, default=3, help="timed epochs per method and precision (median)")
-    p.add_argument("--methods", nargs="+", default=list(METHODS), choices=METHODS)
+    p.add_argument("--methods", nargs="+", default=method_names(), choices=method_names())
     p.add_argument("--precisions", nargs="+", default=["fp32", "bf16"], choices=["fp32", "bf16"])
     p.add_argument("--emb_dim", type=int, default=300)
     p.add_argument("--num_layer", type=int, default=5)

@@ -12,8 +12,9 @@ import sys
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, REPO)  # run as a plain script from anywhere
 
-from chem.parity import FEATURE_DATASETS, PARITY_DATASETS, feature_parity, kept_parity, render_markdown  # noqa: E402
+from pretrain_gnns.files import write_text  # noqa: E402
 from pretrain_gnns.runtime import package_versions  # noqa: E402
+from tools.parity import FEATURE_DATASETS, PARITY_DATASETS, feature_parity, kept_parity, render_markdown  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -39,11 +40,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{f.name} features: {f.exact}/{f.molecules} identical, {f.same_bonds_other_orientation} differ only "
               f"in bond orientation ({f.direction_label_flipped} with a direction label flipped)", flush=True)
     text = render_markdown(kept, features, package_versions())
-    os.makedirs(os.path.dirname(os.path.abspath(args.output)), exist_ok=True)
-    tmp = args.output + ".tmp"
-    with open(tmp, "w") as fh:
-        fh.write(text)
-    os.replace(tmp, args.output)
+    write_text(args.output, text)
     print(f"wrote {args.output}")
     return 0
 

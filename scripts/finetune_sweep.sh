@@ -6,14 +6,15 @@
 #   DEVICE  passed to --device (cpu, cuda, cuda:N, or a GPU index); default: cuda if available
 #
 # Runs every dataset x configuration, where the configurations are, for each architecture: no
-# pre-training (<gnn_type>_scratch) and every MODEL_DIR/*.pth whose name starts with that architecture
-# (gin_, gcn_, graphsage_, gat_; the configuration is named by the file's stem). Results go to
+# pre-training (<gnn_type>_scratch) and every MODEL_DIR/*.pth of that architecture (named by the JSON
+# beside it, else by its name's prefix: gin_, gcn_, ...; the configuration is named by the file's stem).
+# Results go to
 #   $OUT_DIR/<dataset>/<config>/seed<SEED>.json (+ .csv per epoch).
 # A run whose JSON exists is skipped, so a stopped sweep is resumed by running it again.
 # Then: python scripts/summarize.py $OUT_DIR; python scripts/plot.py $OUT_DIR
 #
 # Environment (defaults in brackets):
-#   DATASETS   datasets to run [bace bbbp clintox hiv muv sider tox21 toxcast]
+#   DATASETS   datasets to run [the paper's eight: chem/datasets.py MOLECULENET]
 #   EPOCHS     fine-tuning epochs [100]
 #   MODEL_DIR  folder of pre-trained checkpoints [models/chem]
 #   GNN_TYPES  architectures to run [those of the checkpoints found, else gin]
@@ -25,7 +26,7 @@
 set -u
 SWEEP_MODULE=chem.finetune
 SWEEP_PASS_DATASET=1
-DATASETS=${DATASETS:-bace bbbp clintox hiv muv sider tox21 toxcast}
+DATASETS=${DATASETS:-}  # empty: chem/datasets.py MOLECULENET
 EPOCHS=${EPOCHS:-100}
 MODEL_DIR=${MODEL_DIR:-models/chem}
 OUT_DIR=${OUT_DIR:-runs/finetune_sweep/chem}

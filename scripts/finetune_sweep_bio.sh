@@ -6,7 +6,8 @@
 #   DEVICE  passed to --device; default: cuda if available
 #
 # Configurations, for each architecture: no pre-training (<gnn_type>_scratch) and every MODEL_DIR/*.pth
-# whose name starts with that architecture (gin_, gcn_, graphsage_, gat_; named by the file's stem).
+# of that architecture (named by the JSON beside it, else by its name's prefix: gin_, gcn_, ...;
+# the configuration is named by the file's stem).
 # Results go to $OUT_DIR/bio/<config>/seed<SEED>.json (+ .csv per epoch); a run whose JSON exists is
 # skipped. Then: python scripts/summarize.py $OUT_DIR; python scripts/plot.py $OUT_DIR
 #

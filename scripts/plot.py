@@ -11,8 +11,11 @@ import argparse
 import os
 import sys
 
-from pretrain_gnns.result_figures import curves_figure, gain_figure
-from pretrain_gnns.results import RULES, load_and_summarize
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, REPO)  # tools/ is not installed: run from the checkout
+
+from tools.result_figures import curves_figure, gain_figure  # noqa: E402
+from tools.results import RULES, load_and_summarize  # noqa: E402
 
 
 def build_parser() -> argparse.ArgumentParser:

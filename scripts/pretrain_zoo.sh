@@ -15,7 +15,8 @@
 #   NODE_EPOCHS    epochs of each node-level method [1]
 #   SUP_MOLECULES  ChEMBL molecules for supervised pre-training [all]
 #   SUP_EPOCHS     supervised epochs [5]
-#   METHODS        node-level methods [attrmasking contextpred edgepred infomax]; "" for none
+#   METHODS        node-level methods, any of python -m chem.pretrain --help but supervised (e.g. graphmae)
+#                  [attrmasking contextpred edgepred infomax]; "" for none
 #   SUPERVISED     supervised runs: "supervised" alone, "supervised_<method>" stacked on OUT/gin_<method>
 #                  [supervised supervised_attrmasking supervised_contextpred]; "" for none
 #   PRECISION      fp32 or bf16 [fp32]

@@ -14,8 +14,11 @@ import argparse
 import os
 import sys
 
-from pretrain_gnns.result_tables import write_summary
-from pretrain_gnns.results import load_and_summarize, read_reference
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, REPO)  # tools/ is not installed: run from the checkout
+
+from tools.result_tables import write_summary  # noqa: E402
+from tools.results import load_and_summarize, read_reference  # noqa: E402
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -3,7 +3,6 @@
 # defaults of DATASETS, EPOCHS, MODEL_DIR, OUT_DIR, then calls: run_sweep "$@"
 
 SWEEP_REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-KNOWN_GNN_TYPES="gin gcn graphsage gat"
 
 sweep_usage() {
     # The calling script's header comment is its help text.
@@ -12,12 +11,19 @@ sweep_usage() {
 
 sweep_die() { echo "error: $*" >&2; exit 2; }
 
-# Architecture from a checkpoint's file name prefix, empty if none matches.
-gnn_type_of() {
-    case "$(basename "$1")" in
-        gin_*) echo gin ;; gcn_*) echo gcn ;; graphsage_*) echo graphsage ;; gat_*) echo gat ;; *) echo "" ;;
-    esac
+# Python answers the questions of names (pretrain_gnns/architecture.py): the known architectures, and
+# each checkpoint's (the JSON beside it, else its name's prefix). PYTHON may be a stand-in (echo) for a
+# dry run; these questions then go to python on PATH.
+sweep_python() {
+    local py=${PYTHON:-python}
+    [[ $("$py" -c 'print(1)' 2>/dev/null) == 1 ]] || py=python
+    PYTHONPATH="$SWEEP_REPO${PYTHONPATH:+:$PYTHONPATH}" "$py" "$@"
 }
+sweep_ask() { sweep_python -m pretrain_gnns.architecture --domain "${SWEEP_MODULE%%.*}" "$@"; }
+
+# gnn_type_of FILE: that checkpoint's architecture, empty if unknown (from the table filled by run_sweep).
+declare -A SWEEP_ARCH=()
+gnn_type_of() { echo "${SWEEP_ARCH[$1]:-}"; }
 
 run_sweep() {
     if [[ $# -ge 1 && ( $1 == -h || $1 == --help ) ]]; then sweep_usage; exit 0; fi
@@ -27,24 +33,33 @@ run_sweep() {
     [[ -d $MODEL_DIR ]] || sweep_die "MODEL_DIR '$MODEL_DIR' is not a folder (point it at the *.pth checkpoints;" \
         "an empty folder runs only the no-pre-training configurations)"
     [[ $EPOCHS =~ ^[0-9]+$ ]] || sweep_die "EPOCHS must be a positive integer, got '$EPOCHS'"
+    if [[ -z $DATASETS ]]; then  # the paper's eight (chem/datasets.py)
+        DATASETS=$(sweep_python -c 'from chem.datasets import MOLECULENET; print(*MOLECULENET)') ||
+            sweep_die "cannot list the datasets (chem/datasets.py)"
+    fi
 
     # Checkpoints and their architectures; GNN_TYPES defaults to the architectures found.
-    local f t found=""
-    local -a ckpts=()
+    local f t found="" known
+    local -a ckpts=() files=()
+    known=$(sweep_ask --list) || sweep_die "cannot list the architectures (python -m pretrain_gnns.architecture)"
     shopt -s nullglob
-    for f in "$MODEL_DIR"/*.pth; do
+    files=("$MODEL_DIR"/*.pth)
+    shopt -u nullglob
+    if [[ ${#files[@]} -gt 0 ]]; then
+        while IFS=$'\t' read -r f t; do SWEEP_ARCH[$f]=$t; done < <(sweep_ask "${files[@]}")
+    fi
+    for f in "${files[@]}"; do
         t=$(gnn_type_of "$f")
         if [[ -z $t ]]; then
-            echo "note: ignoring $f (its name does not start with gin_, gcn_, graphsage_ or gat_)"
+            echo "note: ignoring $f (no JSON beside it names its architecture, and its name does not start with one of: $known)"
             continue
         fi
         ckpts+=("$f")
         [[ " $found " == *" $t "* ]] || found="$found $t"
     done
-    shopt -u nullglob
     local gnn_types=${GNN_TYPES:-${found:-gin}}
     for t in $gnn_types; do
-        [[ " $KNOWN_GNN_TYPES " == *" $t "* ]] || sweep_die "unknown GNN type '$t' in GNN_TYPES (known: $KNOWN_GNN_TYPES)"
+        [[ " $known " == *" $t "* ]] || sweep_die "unknown GNN type '$t' in GNN_TYPES (known: $known)"
     done
 
     # Configurations as "gnn_type|config|checkpoint": no pre-training first, then each checkpoint.

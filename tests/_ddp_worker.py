@@ -8,21 +8,23 @@ import sys
 
 import torch
 
-from chem.pretrain_cli import build_parser
+from chem.pretrain import DOMAIN
 from chem.pretrain_data import load_pretrain_dataset
 from chem.pretrain_methods import AttrMasking
+from pretrain_gnns.pretrain_config import PretrainConfig
 from pretrain_gnns.pretrain_loop import main_process_first, run_pretraining, setup_distributed
+from pretrain_gnns.pretrain_script import build_parser
 from pretrain_gnns.runtime import seed_everything
 
 
 def main(out_dir: str, argv: list[str]) -> None:
-    args = build_parser(AttrMasking, None).parse_args(argv)
-    info = setup_distributed(args.device)
+    cfg = PretrainConfig.from_namespace(build_parser(DOMAIN, AttrMasking).parse_args(argv))
+    info = setup_distributed(cfg.device)
     with main_process_first(info):
-        dataset = load_pretrain_dataset(args)
-    seed_everything(args.seed)
-    method = AttrMasking.from_args(args, dataset)
-    report = run_pretraining(method, dataset, args)
+        dataset = load_pretrain_dataset(cfg)
+    seed_everything(cfg.seed)
+    method = AttrMasking.from_config(cfg, dataset)
+    report = run_pretraining(method, dataset, cfg)
     params = {k: v.detach().clone() for k, v in method.named_parameters()}
     torch.save(params, os.path.join(out_dir, f"rank{info.rank}.pt"))
     with open(os.path.join(out_dir, f"rank{info.rank}.json"), "w") as f:

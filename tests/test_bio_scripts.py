@@ -47,7 +47,7 @@ def test_edge_masking_transform(tiny_bio_root):
 
 def test_bio_context_pairs(tiny_bio_root):
     batch = _batch(tiny_bio_root)
-    method = BioContextPred(num_layer=2, emb_dim=8, l1=1, center=True)
+    method = BioContextPred(GNN(2, 8), l1=1, center=True)
     pairs = method.pairs(batch)
     # context: nodes more than 1 hop from the centre; substructure: the whole graph, read at the centre
     ei = batch.edge_index
@@ -61,7 +61,7 @@ def test_bio_context_pairs(tiny_bio_root):
     assert torch.equal(pairs.substruct.nodes[pairs.center], centre[pairs.kept])
     assert torch.equal(pairs.overlap, torch.arange(pairs.context.nodes.numel()))
     # l1 = 0: the original's cutoff quirk makes the context the whole graph
-    whole = BioContextPred(num_layer=2, emb_dim=8, l1=0).pairs(batch)
+    whole = BioContextPred(GNN(2, 8), l1=0).pairs(batch)
     assert whole.context.nodes.numel() == batch.num_nodes and bool(whole.kept.all())
 
 

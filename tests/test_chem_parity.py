@@ -8,7 +8,7 @@ import os
 
 import pytest
 
-from chem.parity import feature_parity, kept_parity, load_reference_graphs
+from tools.parity import feature_parity, kept_parity, load_reference_graphs
 
 
 @pytest.fixture(scope="module")

@@ -181,7 +181,9 @@ def test_random_centers_uniform(bbbp50):
 
 
 # ---------------------------------------------------------------- the chem method
-from chem.contextpred import ContextPred, ExtractSubstructureContextPair, pair_scores  # noqa: E402
+from chem.contextpred import ContextPred, ExtractSubstructureContextPair  # noqa: E402
+from chem.model import GNN  # noqa: E402
+from pretrain_gnns.contextpred import pair_scores  # noqa: E402
 
 
 def test_transform_cuts_the_kept_molecules(bbbp50):
@@ -243,7 +245,7 @@ def test_scores_match_the_original_arithmetic(mode, pooling, neg):
 @pytest.mark.parametrize("mode", ["cbow", "skipgram"])
 def test_forward_trains_both_gnns(bbbp, mode):
     torch.manual_seed(0)
-    method = ContextPred(num_layer=3, emb_dim=32, csize=3, mode=mode)
+    method = ContextPred(GNN(3, 32), csize=3, mode=mode)
     assert method.context_gnn.num_layer == 3 and (method.k, method.l1, method.l2) == (3, 2, 5)
     batch = method.transform(bbbp.batch(range(64)))
     loss, metrics = method(batch)
@@ -260,7 +262,7 @@ def test_forward_trains_both_gnns(bbbp, mode):
 def test_batch_without_context_changes_nothing():
     graphs = [mol_to_graph_data_obj_simple(Chem.MolFromSmiles(s)) for s in ("C", "O", "CC", "[Na+].[Cl-]")]
     torch.manual_seed(0)
-    method = ContextPred(num_layer=2, emb_dim=16, csize=2)
+    method = ContextPred(GNN(2, 16), csize=2)
     batch = method.transform(Batch.from_data_list(graphs))
     assert batch.num_graphs == 4 and batch.num_dropped == 4
     before = {k: v.clone() for k, v in method.state_dict().items()}

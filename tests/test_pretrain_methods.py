@@ -11,10 +11,11 @@ import torch
 
 from chem.model import GNN
 from chem.pretrain_data import smiles_file_dataset
-from chem.pretrain_methods import AttrMasking, Discriminator, EdgePred, Infomax
+from chem.pretrain_methods import AttrMasking, EdgePred, Infomax
 from pretrain_gnns.graph_ops import (count_from_rate, cycle_index, first_valid_pairs, graph_sizes,
                                      sample_nodes_per_graph)
 from pretrain_gnns.graphstore import make_loader
+from pretrain_gnns.pretrain_methods import Discriminator
 
 
 @pytest.fixture(scope="module")

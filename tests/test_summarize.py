@@ -128,7 +128,7 @@ def test_summarize_handmade(handmade, tmp_path):
 
 
 def test_result_without_sweep_layout_is_placed_by_its_config(tmp_path):
-    from pretrain_gnns.results import load_results
+    from tools.results import load_results
     d = tmp_path / "loose"
     write_result(str(d), "bace", "gat_scratch", 4, 0.7, 0.6, gnn="gat")
     os.replace(d / "bace" / "gat_scratch" / "seed4.json", d / "bace_gat_scratch_seed4.json")
@@ -254,7 +254,7 @@ def test_bio_sweep_runs_resumes_and_summarizes(tmp_path, tiny_bio_root, checkpoi
     assert "2 run, 0 skipped" in first.stdout
     again = run(["bash", bio_sweep, "3", "cpu"], env=env)
     assert "0 run, 2 skipped" in again.stdout and "skip: " + str(out / "bio" / "gcn_scratch" / "seed3.json") in again.stdout
-    from pretrain_gnns.results import load_results, summarize
+    from tools.results import load_results, summarize
     s = summarize(load_results(str(out)).runs)
     assert s.datasets == ["bio"] and s.configs == ["gcn_scratch", "gcn_supervised_masking"]
     assert s.pretrained == {"gcn_scratch": False, "gcn_supervised_masking": True}
@@ -263,7 +263,7 @@ def test_bio_sweep_runs_resumes_and_summarizes(tmp_path, tiny_bio_root, checkpoi
 
 def test_committed_reproduction_gives_the_documented_numbers():
     """docs/RESULTS.md quotes these numbers; they must follow from the committed result files."""
-    from pretrain_gnns.results import load_results, summarize
+    from tools.results import load_results, summarize
     s = summarize(load_results(os.path.join(REPO, "docs", "results", "reproduce_cpu", "runs")).runs)
     assert s.n_runs == 48 and s.datasets == ["bbbp", "sider", "clintox", "bace"]
     assert all(s.cell(c, d, r).n == 3 for c in s.configs for d in s.datasets for r in ("best_val", "last"))

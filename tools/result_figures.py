@@ -3,13 +3,13 @@ marked, and validation/test ROC-AUC per epoch with the spread over seeds."""
 from __future__ import annotations
 
 import math
-import os
 from collections import defaultdict
 
 import numpy as np
 
-from pretrain_gnns.results import RULE_LABELS, RunResult, Summary
-from pretrain_gnns.result_tables import name
+from pretrain_gnns.files import atomic_write
+from tools.results import RULE_LABELS, RunResult, Summary
+from tools.result_tables import name
 
 POSITIVE, NEGATIVE = "#3b75af", "#d62728"  # blue: pre-training helps; red: negative transfer
 
@@ -127,10 +127,8 @@ def _epoch_stats(histories: list[tuple], column: int):
 
 
 def _save(fig, path: str) -> None:
-    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    tmp = path + ".tmp.png"  # matplotlib picks the format from the suffix
-    fig.savefig(tmp, dpi=120)
+    with atomic_write(path, "") as tmp:  # ends in .png: matplotlib picks the format from the suffix
+        fig.savefig(tmp, dpi=120)
     fig.clf()
     import matplotlib.pyplot as plt
     plt.close(fig)
-    os.replace(tmp, path)

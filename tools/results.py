@@ -17,13 +17,16 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-# The two ways papers pick the reported test score (see README / issue 5): the original's
+from chem.datasets import MOLECULENET
+from pretrain_gnns.architecture import gnn_types
+
+# The two ways papers pick the reported test score (see README): the original's
 # parse_result.py takes the epoch of best validation ROC-AUC; GraphCL, GraphLoG, GraphMAE take the last.
 RULES = {"best_val": "test_at_best_val", "last": "test_last"}
 RULE_LABELS = {"best_val": "test at best-validation epoch", "last": "test at last epoch"}
-ARCHITECTURES = ("gin", "gcn", "graphsage", "gat")
+ARCHITECTURES = tuple(gnn_types("chem"))
 # The paper's column order (Table 1); its averages run over exactly these eight.
-PAPER_DATASETS = ("bbbp", "tox21", "toxcast", "sider", "clintox", "muv", "hiv", "bace")
+PAPER_DATASETS = MOLECULENET
 DISPLAY = {"bbbp": "BBBP", "tox21": "Tox21", "toxcast": "ToxCast", "sider": "SIDER", "clintox": "ClinTox",
            "muv": "MUV", "hiv": "HIV", "bace": "BACE", "bio": "Bio (PPI)"}
 _SEED_FILE = re.compile(r"^seed(\d+)\.json$")

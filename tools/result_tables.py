@@ -10,7 +10,8 @@ import csv
 import io
 import os
 
-from pretrain_gnns.results import DISPLAY, PAPER_DATASETS, RULE_LABELS, RULES, Cell, Summary
+from pretrain_gnns.files import write_text
+from tools.results import DISPLAY, PAPER_DATASETS, RULE_LABELS, RULES, Cell, Summary
 
 MISSING = "—"  # a run that is not there: never shown (or averaged) as 0
 
@@ -199,7 +200,7 @@ def write_summary(s: Summary, sweep: str, out_dir: str, reference: list[dict] | 
     paths = []
     for fname, text in files.items():
         paths.append(os.path.join(out_dir, fname))
-        write_text_atomic(paths[-1], text)
+        write_text(paths[-1], text)
     return paths
 
 
@@ -210,13 +211,6 @@ def to_csv(records: list[dict]) -> str:
         writer.writeheader()
         writer.writerows(records)
     return buf.getvalue()
-
-
-def write_text_atomic(path: str, text: str) -> None:
-    tmp = path + ".tmp"
-    with open(tmp, "w") as f:
-        f.write(text)
-    os.replace(tmp, path)
 
 
 def _num(v: float | None) -> str | float:

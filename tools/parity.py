@@ -149,10 +149,6 @@ class KeptParity:
     unaligned_reference: list[int] = field(default_factory=list)
     split: SplitParity | None = None
 
-    @property
-    def matches(self) -> bool:
-        return not self.differences and not self.unaligned_reference
-
 
 def reference_smiles(root: str, name: str) -> list[str]:
     path = os.path.join(root, name, "reference_processed", "smiles.csv")
