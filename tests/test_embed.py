@@ -94,8 +94,10 @@ def test_streaming_in_chunks_changes_nothing(gcn_file, tmp_path):
     small = embed_file(str(src), str(tmp_path / "b.npz"), embedder, per_atom=True, progress=False, chunk=3, workers=1)
     assert whole["rows"] == small["rows"] == 24 and whole["skipped"] == 12
     a, b = np.load(tmp_path / "a.npz"), np.load(tmp_path / "b.npz")
-    for key in ("embeddings", "valid", "atoms"):
+    for key in ("valid", "atoms"):
         np.testing.assert_array_equal(a[key], b[key])
+    # the same molecules in other batches: the same vectors up to the matmul's summation order
+    np.testing.assert_allclose(a["embeddings"], b["embeddings"], rtol=1e-4, atol=1e-5)
     atoms = a["atoms"]  # (row, atom index) per vector: every atom of every valid molecule, in order
     n_atoms = [len(featurise_smiles([s])["nodes"]) // 2 for s in (ROWS * 3)]
     assert len(atoms) == sum(n for i, n in enumerate(n_atoms) if a["valid"][i])

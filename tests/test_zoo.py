@@ -136,8 +136,10 @@ def test_unknown_name_and_wrong_domain(checkpoints, cache):
 def test_list_command(checkpoints, cache, capsys):
     zoo.main(["list", "--model-dir", checkpoints])
     out = capsys.readouterr().out.splitlines()
-    assert len(out) == 34 and out[0].split()[:3] == ["name", "domain", "gnn_type"]
-    assert sum("local:" in line for line in out) == 15
+    own = sum(len(v) for v in zoo.own_models().values())  # this project's shipped models, listed after
+    assert len(out) == 1 + 33 + own and out[0].split()[:3] == ["name", "domain", "gnn_type"]
+    assert sum(" ours " in line for line in out) == own
+    assert sum("local:" in line for line in out) == 15 + own  # the 15 released files here, and ours
     gin = next(line for line in out if line.startswith("gin_supervised_contextpred") and " chem " in line)
     assert gin.split()[2:6] == ["gin", "5", "300", "last"] and gin.endswith("download")
 
