@@ -21,17 +21,17 @@ from multiprocessing import get_context
 import numpy as np
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-DEFAULT_MODEL = os.path.join(REPO, "models", "chem", "gin_supervised_contextpred.pth")
+DEFAULT_MODEL = os.path.join(REPO, "models", "chem", "gin_supervised_attrmasking.pth")
 DATASET = "chembl2321810"
 
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--model", default=DEFAULT_MODEL, help="pre-trained encoder to fine-tune from (a .pth of GIN 5x300; "
-                   "default: this project's shipped supervised + ContextPred GIN)")
+                   "default: this project's shipped supervised + AttrMasking GIN)")
     p.add_argument("--output-dir", default="runs/demo", help="where checkpoints, CSVs and JSONs go")
     p.add_argument("--seeds", default="0,1,2", help="fine-tuning seeds (weights, dropout, batch order), comma-separated")
-    p.add_argument("--finetune-epochs", type=int, default=30, help="fine-tuning epochs on CHEMBL2321810")
+    p.add_argument("--finetune-epochs", type=int, default=20, help="fine-tuning epochs on CHEMBL2321810")
     p.add_argument("--jobs", type=int, default=2, help="fine-tuning runs at once, in worker processes")
     p.add_argument("--threads", type=int, default=None, help="torch CPU threads per run (default: cores / jobs)")
     p.add_argument("--device", default="cpu", help="cpu, cuda or cuda:N")
