@@ -75,6 +75,7 @@ def probe_scores(features: np.ndarray, y: np.ndarray, split: tuple[np.ndarray, n
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
+    from threadpoolctl import threadpool_limits
     train, valid, test = split
     y = np.asarray(y).reshape(len(features), -1)
     scores = np.zeros((len(features), y.shape[1]), dtype=np.float64)
@@ -87,8 +88,10 @@ def probe_scores(features: np.ndarray, y: np.ndarray, split: tuple[np.ndarray, n
             continue
         steps = [StandardScaler()] if standardise else []
         clf = make_pipeline(*steps, LogisticRegression(C=C, max_iter=max_iter, random_state=seed))
-        clf.fit(features[present], labels)
-        scores[:, t] = clf.decision_function(features)
+        # one BLAS thread: lbfgs's sums, and so the scores, then do not depend on the machine's threads
+        with threadpool_limits(limits=1):
+            clf.fit(features[present], labels)
+            scores[:, t] = clf.decision_function(features)
         fitted += 1
     out = {"tasks_fitted": fitted}
     for name, idx in (("valid", valid), ("test", test)):
