@@ -435,15 +435,20 @@ def embed_file(smiles_file: str, out: str, embedder: Embedder, smiles_column: st
             "dim": embedder.dim, "files": written}
 
 
+def add_smiles_input_args(p: argparse.ArgumentParser) -> None:
+    """The input flags of every command that reads molecules with ``read_smiles_chunks``."""
+    p.add_argument("--smiles-file", dest="smiles_file", required=True,
+                   help=".smi (SMILES first on each line) or .csv (a SMILES column), gzipped or not")
+    p.add_argument("--smiles-column", dest="smiles_column", default=None,
+                   help="the SMILES column of a CSV (default: the one named smiles or SMILES, else the first)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     from pretrain_gnns.zoo import add_model_dir_arg
     p = argparse.ArgumentParser(prog="python -m chem.embed", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--model", required=True, help="a zoo name (python -m pretrain_gnns.zoo list) or a checkpoint file")
-    p.add_argument("--smiles-file", dest="smiles_file", required=True,
-                   help=".smi (SMILES first on each line) or .csv (a SMILES column), gzipped or not")
-    p.add_argument("--smiles-column", dest="smiles_column", default=None,
-                   help="the SMILES column of a CSV (default: the one named smiles or SMILES, else the first)")
+    add_smiles_input_args(p)
     p.add_argument("--out", required=True, help="output file: .npy, .npz, .csv or .parquet (parquet needs pyarrow)")
     p.add_argument("--pooling", choices=list(POOLINGS), default=None,
                    help="how atom vectors become a molecule vector (default: the model's, else mean)")

@@ -22,7 +22,7 @@ import time
 import numpy as np
 import torch
 
-from chem.embed import CHUNK, read_smiles_chunks
+from chem.embed import CHUNK, add_smiles_input_args, read_smiles_chunks
 from chem.features import featurise_smiles
 from pretrain_gnns.files import atomic_write, write_json
 from pretrain_gnns.graphstore import GraphStore
@@ -130,9 +130,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m chem.predict", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--model", required=True, help="a finetune.py --save-model file (its .json must be beside it)")
-    p.add_argument("--smiles-file", dest="smiles_file", required=True,
-                   help=".smi (SMILES first on each line) or .csv (a SMILES column), gzipped or not")
-    p.add_argument("--smiles-column", dest="smiles_column", default=None, help="the SMILES column of a CSV")
+    add_smiles_input_args(p)
     p.add_argument("--out", required=True, help="output CSV: row, smiles, valid, one probability column per task")
     p.add_argument("--device", default="cpu", help="cpu, cuda or cuda:N")
     p.add_argument("--precision", choices=["fp32", "bf16"], default="fp32", help="bf16 autocast (opt-in)")
