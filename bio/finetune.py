@@ -23,7 +23,7 @@ from bio.model import GNN_graphpred
 from pretrain_gnns.checkpoint import architecture_of, check_architecture, write_architecture
 from pretrain_gnns.data_root import ENV_DATA, data_root
 from pretrain_gnns.cli_args import HelpFormatter, add_finetune_args
-from pretrain_gnns.finetune_loop import output_stem, run_finetune, save_model
+from pretrain_gnns.finetune_loop import output_stem, per_seed_args, run_finetune, save_model
 from pretrain_gnns.graphstore import make_loader
 from pretrain_gnns.runtime import adam, resolve_device, seed_everything
 from pretrain_gnns.splitters import random_split, species_split
@@ -65,17 +65,24 @@ def split_dataset(dataset: BioDataset, split: str, seed: int) -> dict:
 
 
 def main(argv: list[str] | None = None) -> dict:
+    """Fine-tune once per run seed (--runseed, or each of --runseeds); returns the last run's summary."""
     args = build_parser().parse_args(argv)
-    seed_everything(args.runseed)
+    runs = per_seed_args(args)  # refuses clashing output names before any work
     device = resolve_device(args.device)
     dataset = BioDataset(os.path.join(data_root(args.data_root), "supervised"), data_type="supervised")
+    return [finetune_one(run, dataset, device) for run in runs][-1]
+
+
+def finetune_one(args: argparse.Namespace, dataset: BioDataset, device: torch.device) -> dict:
+    """One run seed: split, loaders, model, training, result files (and --save-model)."""
+    seed_everything(args.runseed)
     name = "bio_synthetic" if dataset.synthetic else "bio"
     parts = split_dataset(dataset, args.split, args.seed)
     sizes = {k: len(v) for k, v in parts.items()}
     unused = len(dataset) - sum(sizes.values())  # the original's int() rounding of the 85/15 and 50/50 cuts
     print(f"[{name}] {len(dataset)} ego-networks{' (SYNTHETIC)' if dataset.synthetic else ''}, {dataset.num_tasks} "
-          f"GO tasks; split {args.split}: {sizes}" + (f", {unused} unused by rounding (as the original)" if unused else ""),
-          flush=True)
+          f"GO tasks; split {args.split}: {sizes}" + (f", {unused} unused by rounding (as the original)" if unused else "")
+          + f"; run seed {args.runseed}", flush=True)
     eval_batch = 10 * args.batch_size
 
     def loader(part, shuffle=False, batch_size=eval_batch):

@@ -20,7 +20,7 @@ from pretrain_gnns.architecture import checkpoint_gnn_type
 from pretrain_gnns.checkpoint import architecture_of, check_architecture
 from pretrain_gnns.data_root import ENV_DATA
 from pretrain_gnns.cli_args import HelpFormatter, add_finetune_args
-from pretrain_gnns.finetune_loop import output_stem, run_finetune, save_model
+from pretrain_gnns.finetune_loop import output_stem, per_seed_args, run_finetune, save_model
 from pretrain_gnns.graphstore import make_loader
 from pretrain_gnns.runtime import adam, resolve_device, seed_everything
 from pretrain_gnns.splitters import random_scaffold_split, random_split, scaffold_split
@@ -65,14 +65,21 @@ def param_groups(model: GNN_graphpred, lr: float, lr_scale: float) -> list[dict]
 
 
 def main(argv: list[str] | None = None) -> dict:
+    """Fine-tune once per run seed (--runseed, or each of --runseeds); returns the last run's summary."""
     args = build_parser().parse_args(argv)
     resolve_input_model_arg(args)
-    seed_everything(args.runseed)
+    runs = per_seed_args(args)  # refuses clashing output names before any work
     device = resolve_device(args.device)
     dataset = load_dataset(args.dataset, args.data_root)
+    return [finetune_one(run, dataset, device) for run in runs][-1]
+
+
+def finetune_one(args: argparse.Namespace, dataset: MoleculeDataset, device: torch.device) -> dict:
+    """One run seed: split, loaders, model, training, result files (and --save-model)."""
+    seed_everything(args.runseed)
     train, valid, test = split_dataset(dataset, args.split, args.seed)
     print(f"[{args.dataset}] {len(dataset)} molecules, {dataset.num_tasks} tasks; split {args.split}: "
-          f"{len(train)}/{len(valid)}/{len(test)}", flush=True)
+          f"{len(train)}/{len(valid)}/{len(test)}; run seed {args.runseed}", flush=True)
     loaders = {"train": make_loader(train, args.batch_size, shuffle=True, num_workers=args.num_workers),
                "train_eval": make_loader(train, EVAL_BATCH), "valid": make_loader(valid, EVAL_BATCH),
                "test": make_loader(test, EVAL_BATCH)}

@@ -28,6 +28,23 @@ def positive_int(text: str) -> int:
     return value
 
 
+def seed_list(text: str) -> list[int]:
+    """An argparse type: seeds as '0-9', '0,2,5' or '0-2,7' (each non-negative, none twice)."""
+    seeds: list[int] = []
+    for part in text.split(","):
+        lo, sep, hi = part.strip().partition("-")
+        try:
+            first, last = int(lo), int(hi) if sep else int(lo)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r}: use seeds like 0-9, 0,2,5 or 0-2,7") from None
+        if first < 0 or last < first:
+            raise argparse.ArgumentTypeError(f"{text!r}: {part!r} is not a range of non-negative seeds")
+        seeds += range(first, last + 1)
+    if len(set(seeds)) != len(seeds):
+        raise argparse.ArgumentTypeError(f"{text!r} names a seed twice")
+    return seeds
+
+
 def add_training_args(p: argparse.ArgumentParser, *, batch_size: int, batch_help: str, epochs: int,
                       dropout_ratio: float, gnn_types: list[str], lr_help: str = "learning rate") -> None:
     """Device, batch size, epochs, optimiser and the encoder's shape; ``gnn_types``: the keys of the
@@ -50,6 +67,10 @@ def add_finetune_args(p: argparse.ArgumentParser, *, epochs: int, batch_help: st
     add_training_args(p, batch_size=32, batch_help=batch_help, epochs=epochs, dropout_ratio=0.5, gnn_types=gnn_types)
     p.add_argument("--graph_pooling", default="mean", help="graph pooling: sum, mean, max, attention, set2setN")
     p.add_argument("--runseed", type=int, default=0, help="seed for weights, dropout and batch order")
+    p.add_argument("--runseeds", type=seed_list, default=None,
+                   help="several run seeds one after another in this process (e.g. 0-9 or 0,2,5): the data is "
+                        "loaded and split once; each seed writes the files and numbers a --runseed run would. "
+                        "With --filename, put {seed} in it")
     p.add_argument("--eval_train", type=int, default=0, help="1: also score the training set each epoch")
     p.add_argument("--num_workers", type=int, default=0, help=workers_help)
     p.add_argument("--output-dir", dest="output_dir", default="runs/finetune", help="where the CSV and JSON go")
@@ -67,6 +88,8 @@ def run_main(main, argv: list[str] | None = None) -> None:
 
     from pretrain_gnns.checkpoint import CheckpointMismatchError
     from pretrain_gnns.data_root import MissingDataError
+    from pretrain_gnns.runtime import keep_freed_memory
+    keep_freed_memory()
     try:
         main(sys.argv[1:] if argv is None else argv)
     except (MissingDataError, CheckpointMismatchError, FileNotFoundError, ValueError) as err:

@@ -2,6 +2,7 @@
 one CSV row per epoch and a final JSON (test ROC-AUC at the best-validation epoch and at the last)."""
 from __future__ import annotations
 
+import argparse
 import csv
 import math
 import os
@@ -21,9 +22,25 @@ CSV_FIELDS = ["epoch", "train_loss", "train_auc", "val_auc", "test_auc", "second
 
 
 def output_stem(filename: str, dataset: str, gnn_type: str, model_file: str, runseed: int) -> str:
-    """--filename, or <dataset>_<gnn_type>_<model file stem or 'scratch'>_seed<runseed>."""
+    """--filename ({seed} replaced by the run seed), or <dataset>_<gnn_type>_<model stem or 'scratch'>_seed<runseed>."""
     model = os.path.splitext(os.path.basename(model_file))[0] if model_file else "scratch"
-    return filename or "_".join([dataset, gnn_type, model, f"seed{runseed}"])
+    return filename.replace("{seed}", str(runseed)) if filename else "_".join([dataset, gnn_type, model, f"seed{runseed}"])
+
+
+def per_seed_args(args: argparse.Namespace) -> list[argparse.Namespace]:
+    """One copy of a fine-tuning script's flags per run seed: --runseeds' seeds, else --runseed alone.
+
+    Each copy has ``runseed`` set and ``runseeds`` cleared, so it records exactly the config a
+    separate --runseed run records. Several seeds writing to one --filename (no {seed} in it) or one
+    --save-model would overwrite each other: refused before any work."""
+    seeds = args.runseeds if args.runseeds is not None else [args.runseed]
+    if len(seeds) > 1:
+        for flag, value in (("--filename", args.filename), ("--save-model", args.save_model)):
+            if value and "{seed}" not in value:
+                raise ValueError(f"--runseeds gives {len(seeds)} seeds but {flag} {value!r} names one file: "
+                                 "put {seed} in it (e.g. seed{seed})")
+    return [argparse.Namespace(**{**vars(args), "runseed": seed, "runseeds": None,
+                                  "save_model": args.save_model.replace("{seed}", str(seed))}) for seed in seeds]
 
 
 def save_model(model: torch.nn.Module, path: str) -> None:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import platform
 import random
 import statistics
@@ -53,6 +54,32 @@ def autocast(device: torch.device, precision: str):
     if precision != "fp32":
         raise ValueError(f"unknown precision {precision!r} (fp32 or bf16)")
     return contextlib.nullcontext()
+
+
+# glibc's M_MMAP_THRESHOLD and M_TRIM_THRESHOLD (malloc.h)
+_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3
+
+
+def keep_freed_memory(mmap_threshold: int = 256 << 20, trim_threshold: int = 512 << 20) -> bool:
+    """Let glibc reuse freed blocks of up to ``mmap_threshold`` bytes instead of returning them to the OS.
+
+    By default glibc maps every allocation over 32 MB afresh and unmaps it when freed, so an
+    activation of that size (an evaluation batch of 512 molecules: 14,000 atoms x 600 floats) is
+    page-faulted in on every use: a third of evaluation time went to first touches. Only where memory
+    comes from changes, never a number. Returns whether glibc took the settings (False elsewhere).
+    """
+    if platform.system() != "Linux":
+        return False
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+    except OSError:
+        return False
+    return bool(libc.mallopt(_M_MMAP_THRESHOLD, mmap_threshold)) and bool(libc.mallopt(_M_TRIM_THRESHOLD, trim_threshold))
+
+
+def low_precision(device_type: str) -> torch.dtype | None:
+    """The dtype autocast computes in on ``device_type`` right now (bf16), or None outside autocast."""
+    return torch.get_autocast_dtype(device_type) if torch.is_autocast_enabled(device_type) else None
 
 
 def package_versions() -> dict:

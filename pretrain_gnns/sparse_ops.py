@@ -84,7 +84,10 @@ class SparseConv(MessagePassing):
         return self.propagate(adj_t, x=x).to(x.dtype)
 
     def message_and_aggregate(self, adj_t: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
-        # Sparse kernels have no bf16 version: under autocast the sum runs in fp32 (it is cheap).
+        if x.dtype == torch.bfloat16 and x.device.type == "cpu":
+            # torch's CSR product has no bf16 kernel on CPU, but its reducing one has (it accumulates in
+            # fp32): activations stay bf16 instead of a round trip through fp32 in every layer.
+            return torch.sparse.mm(adj_t.to(x.dtype), x, "sum")
         with torch.autocast(device_type=x.device.type, enabled=False):
             return adj_t @ x.to(adj_t.dtype)
 

@@ -91,6 +91,8 @@ def main(argv: list[str] | None = None) -> dict:
     p.add_argument("--skip-hiv", action="store_true", help="featurise BBBP only")
     p.add_argument("--out", default="results/benchmark", help="output prefix for .json and .md")
     args = p.parse_args(argv)
+    from pretrain_gnns.runtime import keep_freed_memory
+    keep_freed_memory()  # as every command-line entry point does
     torch.set_num_threads(args.threads)
     res = {"featurise": [bench_featurise(args.data_root, n, args.repeats)
                          for n in (["bbbp"] if args.skip_hiv else ["bbbp", "hiv"])], "finetune": []}

@@ -129,6 +129,8 @@ def main(argv: list[str] | None = None) -> dict:
     p.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's choice)")
     p.add_argument("--out", default=None, help="write <out>.json and <out>.md")
     opts = p.parse_args(argv)
+    from pretrain_gnns.runtime import keep_freed_memory
+    keep_freed_memory()  # as every command-line entry point does
     if opts.threads:
         torch.set_num_threads(opts.threads)
     sys.path.insert(0, REPO)

@@ -1,15 +1,16 @@
 #!/usr/bin/env bash
-# Fine-tune sweep over MoleculeNet for one seed (the original's finetune_tune.sh, resumable).
+# Fine-tune sweep over MoleculeNet (the original's finetune_tune.sh, resumable).
 #
-# Usage: scripts/finetune_sweep.sh SEED [DEVICE]
-#   SEED    fine-tuning seed (--runseed); the paper uses 0..9, one call each
+# Usage: scripts/finetune_sweep.sh SEEDS [DEVICE]
+#   SEEDS   fine-tuning seeds: 7, 0-9, 0,1,2 (the paper: 0-9); a configuration's seeds still to run
+#           go to one process (--runseeds), which loads and splits the data once
 #   DEVICE  passed to --device (cpu, cuda, cuda:N, or a GPU index); default: cuda if available
 #
 # Runs every dataset x configuration, where the configurations are, for each architecture: no
 # pre-training (<gnn_type>_scratch) and every MODEL_DIR/*.pth of that architecture (named by the JSON
 # beside it, else by its name's prefix: gin_, gcn_, ...; the configuration is named by the file's stem).
 # Results go to
-#   $OUT_DIR/<dataset>/<config>/seed<SEED>.json (+ .csv per epoch).
+#   $OUT_DIR/<dataset>/<config>/seed<N>.json (+ .csv per epoch).
 # A run whose JSON exists is skipped, so a stopped sweep is resumed by running it again.
 # Then: python scripts/summarize.py $OUT_DIR; python scripts/plot.py $OUT_DIR
 #

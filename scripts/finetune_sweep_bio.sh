@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
-# Fine-tune sweep on the bio (PPI) task for one seed (the original's bio/finetune_tune.sh, resumable).
+# Fine-tune sweep on the bio (PPI) task (the original's bio/finetune_tune.sh, resumable).
 #
-# Usage: scripts/finetune_sweep_bio.sh SEED [DEVICE]
-#   SEED    fine-tuning seed (--runseed); the paper uses 0..9, one call each
+# Usage: scripts/finetune_sweep_bio.sh SEEDS [DEVICE]
+#   SEEDS   fine-tuning seeds: 7, 0-9, 0,1,2 (the paper: 0-9); a configuration's seeds still to run
+#           go to one process (--runseeds), which loads and splits the data once
 #   DEVICE  passed to --device; default: cuda if available
 #
 # Configurations, for each architecture: no pre-training (<gnn_type>_scratch) and every MODEL_DIR/*.pth
 # of that architecture (named by the JSON beside it, else by its name's prefix: gin_, gcn_, ...;
 # the configuration is named by the file's stem).
-# Results go to $OUT_DIR/bio/<config>/seed<SEED>.json (+ .csv per epoch); a run whose JSON exists is
+# Results go to $OUT_DIR/bio/<config>/seed<N>.json (+ .csv per epoch); a run whose JSON exists is
 # skipped. Then: python scripts/summarize.py $OUT_DIR; python scripts/plot.py $OUT_DIR
 #
 # Environment (defaults in brackets):

@@ -21,7 +21,7 @@
 #   DATA_ROOT   MoleculeNet data root [$PRETRAIN_GNNS_SHARED/moleculenet]
 #   EXTRA_ARGS  more flags for chem/finetune.py [--quiet]
 #   PYTHON      python interpreter [python]
-#   JOBS        sweeps run at once, one per (seed, architecture, dataset) [1]; e.g. 16 beside a GPU
+#   JOBS        sweeps run at once, one per (architecture, dataset) [1]; e.g. 8 beside a GPU
 #   EPOCHS      fine-tuning epochs [100]
 # Cost on 2 CPU cores: 4 datasets x 4 configurations x 100 epochs; with JOBS=2 OMP_NUM_THREADS=1 a run
 # took 3-12 minutes (median 5) and a seed about 40 minutes (docs/RESULTS.md). When other work shares the
@@ -53,19 +53,16 @@ done
 status=0  # a failed run is reported by the sweep; the tables still show what finished
 export MODEL_DIR="$OUT/models" OUT_DIR="$OUT/runs" DATA_ROOT=${DATA_ROOT:-$SHARED/moleculenet} \
     EXTRA_ARGS=${EXTRA_ARGS:---quiet} EPOCHS=${EPOCHS:-100}
+SEED_LIST=$(echo $SEEDS | tr ' ' ',')  # a configuration's seeds run in one process (--runseeds)
 if [[ ${JOBS:-1} -gt 1 ]]; then
-    # JOBS sweeps at once, one per (seed, architecture, dataset): for a GPU with many CPU cores beside it.
+    # JOBS sweeps at once, one per (architecture, dataset): for a GPU with many CPU cores beside it.
     mkdir -p "$OUT_DIR"
-    for seed in $SEEDS; do for t in $GNN_TYPES; do for d in $DATASETS; do
-        echo "$seed $t $d"; done; done; done |
-    # each line "seed architecture dataset" becomes $1 $2 $3 of one sweep ($0 = the repository)
-    xargs -P "$JOBS" -L 1 bash -c 'OMP_NUM_THREADS=1 DATASETS=$3 GNN_TYPES=$2 \
-        "$0/scripts/finetune_sweep.sh" "$1" '"$DEVICE"' > "$OUT_DIR/log_$1_$2_$3.txt" 2>&1' "$REPO" || status=1
+    for t in $GNN_TYPES; do for d in $DATASETS; do echo "$t $d"; done; done |
+    # each line "architecture dataset" becomes $1 $2 of one sweep ($0 = the repository)
+    xargs -P "$JOBS" -L 1 bash -c 'OMP_NUM_THREADS=1 DATASETS=$2 GNN_TYPES=$1 \
+        "$0/scripts/finetune_sweep.sh" '"$SEED_LIST"' '"$DEVICE"' > "$OUT_DIR/log_$1_$2.txt" 2>&1' "$REPO" || status=1
 else
-    for seed in $SEEDS; do
-        DATASETS="$DATASETS" GNN_TYPES="$GNN_TYPES" \
-            "$REPO/scripts/finetune_sweep.sh" "$seed" $DEVICE || status=1
-    done
+    DATASETS="$DATASETS" GNN_TYPES="$GNN_TYPES" "$REPO/scripts/finetune_sweep.sh" "$SEED_LIST" $DEVICE || status=1
 fi
 
 "$PYTHON" "$REPO/scripts/summarize.py" "$OUT/runs" --reference "${REFERENCE:-$REPO/scripts/paper_reference.csv}" \

@@ -25,11 +25,31 @@ sweep_ask() { sweep_python -m pretrain_gnns.architecture --domain "${SWEEP_MODUL
 declare -A SWEEP_ARCH=()
 gnn_type_of() { echo "${SWEEP_ARCH[$1]:-}"; }
 
+# sweep_seeds SPEC: the seeds of 7, 0-9, 0,2,5 or 0-2,7, one per line; fails on anything else.
+sweep_seeds() {
+    local part
+    local -a parts=()
+    IFS=',' read -ra parts <<< "$1"
+    [[ ${#parts[@]} -gt 0 ]] || return 1
+    for part in "${parts[@]}"; do
+        if [[ $part =~ ^([0-9]+)-([0-9]+)$ ]] && (( BASH_REMATCH[1] <= BASH_REMATCH[2] )); then
+            seq "${BASH_REMATCH[1]}" "${BASH_REMATCH[2]}"
+        elif [[ $part =~ ^[0-9]+$ ]]; then
+            echo "$part"
+        else
+            return 1
+        fi
+    done
+}
+
 run_sweep() {
     if [[ $# -ge 1 && ( $1 == -h || $1 == --help ) ]]; then sweep_usage; exit 0; fi
     if [[ $# -lt 1 || $# -gt 2 ]]; then sweep_usage >&2; exit 2; fi
-    local seed=$1 device=${2:-}
-    [[ $seed =~ ^[0-9]+$ ]] || sweep_die "SEED must be a non-negative integer, got '$seed'"
+    local spec=$1 device=${2:-}
+    local listed
+    local -a seeds=()
+    listed=$(sweep_seeds "$spec") || sweep_die "SEEDS must be seeds like 0, 0-9 or 0,1,2, got '$spec'"
+    mapfile -t seeds <<< "$listed"
     [[ -d $MODEL_DIR ]] || sweep_die "MODEL_DIR '$MODEL_DIR' is not a folder (point it at the *.pth checkpoints;" \
         "an empty folder runs only the no-pre-training configurations)"
     [[ $EPOCHS =~ ^[0-9]+$ ]] || sweep_die "EPOCHS must be a positive integer, got '$EPOCHS'"
@@ -74,35 +94,45 @@ run_sweep() {
         [[ " $gnn_types " == *" $(gnn_type_of "$f") "* ]] || echo "note: ignoring $f (GNN_TYPES is '$gnn_types')"
     done
 
-    local dataset entry config ckpt out json ran=0 skipped=0
-    local -a failed=() args=()
+    local dataset entry config ckpt out seed ran=0 skipped=0
+    local -a failed=() args=() todo=()
     for dataset in $DATASETS; do
         for entry in "${configs[@]}"; do
             IFS='|' read -r t config ckpt <<< "$entry"
             out="$OUT_DIR/$dataset/$config"
-            json="$out/seed$seed.json"
-            if [[ -f $json ]]; then
-                echo "skip: $json exists"
-                skipped=$((skipped + 1))
-                continue
+            todo=()
+            for seed in "${seeds[@]}"; do
+                if [[ -f $out/seed$seed.json ]]; then
+                    echo "skip: $out/seed$seed.json exists"
+                    skipped=$((skipped + 1))
+                else
+                    todo+=("$seed")
+                fi
+            done
+            [[ ${#todo[@]} -gt 0 ]] || continue
+            # The seeds still to run go to one process (--runseeds): the data is loaded and split once.
+            if [[ ${#todo[@]} -eq 1 ]]; then
+                args=(--gnn_type "$t" --runseed "${todo[0]}" --epochs "$EPOCHS" --output-dir "$out" --filename "seed${todo[0]}")
+            else
+                args=(--gnn_type "$t" --runseeds "$(IFS=,; echo "${todo[*]}")" --epochs "$EPOCHS" --output-dir "$out"
+                      --filename "seed{seed}")
             fi
-            args=(--gnn_type "$t" --runseed "$seed" --epochs "$EPOCHS" --output-dir "$out" --filename "seed$seed")
             [[ -n $ckpt ]] && args+=(--input_model_file "$ckpt")
             [[ -n $device ]] && args+=(--device "$device")
             [[ -n ${DATA_ROOT:-} ]] && args+=(--data-root "$DATA_ROOT")
             [[ $SWEEP_PASS_DATASET == 1 ]] && args+=(--dataset "$dataset")
-            echo "run: dataset $dataset, config $config, seed $seed"
+            echo "run: dataset $dataset, config $config, seed$([[ ${#todo[@]} -gt 1 ]] && echo s) $(IFS=,; echo "${todo[*]}")"
             # EXTRA_ARGS is split on spaces on purpose: it holds several flags.
             # shellcheck disable=SC2086
             if PYTHONPATH="$SWEEP_REPO${PYTHONPATH:+:$PYTHONPATH}" "${PYTHON:-python}" -m "$SWEEP_MODULE" \
                     "${args[@]}" ${EXTRA_ARGS:-}; then
-                ran=$((ran + 1))
+                ran=$((ran + ${#todo[@]}))
             else
-                echo "FAILED: dataset $dataset, config $config, seed $seed (exit $?)" >&2
+                echo "FAILED: dataset $dataset, config $config, seeds $(IFS=,; echo "${todo[*]}") (exit $?)" >&2
                 failed+=("$dataset/$config")
             fi
         done
     done
-    echo "sweep seed $seed: $ran run, $skipped skipped (result exists), ${#failed[@]} failed${failed:+: ${failed[*]}}"
+    echo "sweep seeds $spec: $ran run, $skipped skipped (result exists), ${#failed[@]} failed${failed:+: ${failed[*]}}"
     [[ ${#failed[@]} -eq 0 ]]
 }

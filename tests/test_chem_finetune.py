@@ -56,3 +56,25 @@ def test_same_runseed_same_numbers(moleculenet_root, tmp_path, capsys):
     assert [a["history"][0][k] for k in keys] == [b["history"][0][k] for k in keys]
     assert a["history"][0]["train_loss"] != c["history"][0]["train_loss"]  # the seed does reach the run
     assert os.path.exists(tmp_path / "a" / "bbbp_gin_scratch_seed3.json")
+
+
+def test_runseeds_in_one_process_match_separate_runs(moleculenet_root, tmp_path):
+    """--runseeds 3,4 loads and splits once but writes, per seed, the numbers and config a --runseed run writes."""
+    run(moleculenet_root, tmp_path / "many", "--epochs", "2", "--runseeds", "3-4", "--filename", "s{seed}")
+    for seed in (3, 4):
+        run(moleculenet_root, tmp_path / "alone", "--epochs", "2", "--runseed", str(seed))
+        with open(tmp_path / "many" / f"s{seed}.json") as f, open(tmp_path / "alone" / f"bbbp_gin_scratch_seed{seed}.json") as g:
+            together, alone = json.load(f), json.load(g)
+        strip = lambda h: [{k: v for k, v in row.items() if k != "seconds"} for row in h]
+        assert strip(together["history"]) == strip(alone["history"])
+        assert together["test_per_task_last"] == alone["test_per_task_last"]
+        assert {k: v for k, v in together["config"].items() if k not in ("filename", "output_dir")} == \
+            {k: v for k, v in alone["config"].items() if k not in ("filename", "output_dir")}
+    with open(tmp_path / "many" / "s3.json") as f3, open(tmp_path / "many" / "s4.json") as f4:
+        assert json.load(f3)["history"][0]["train_loss"] != json.load(f4)["history"][0]["train_loss"]
+
+
+def test_runseeds_refuse_one_filename_for_several_seeds(moleculenet_root, tmp_path):
+    with pytest.raises(ValueError, match=r"put \{seed\} in it"):
+        run(moleculenet_root, tmp_path, "--epochs", "1", "--runseeds", "0-2", "--filename", "same")
+    assert os.listdir(tmp_path) == []  # refused before any work: nothing written

@@ -180,6 +180,24 @@ def test_sweep_configurations_from_model_dir(tmp_path):
     assert bad.returncode == 2 and "is not a folder" in bad.stderr
 
 
+def test_sweep_runs_a_configurations_missing_seeds_in_one_process(tmp_path):
+    """SEEDS 0-2 with seed 1 finished: one chem.finetune call with --runseeds 0,2 and a {seed} filename."""
+    models = tmp_path / "models"
+    models.mkdir()
+    done = tmp_path / "o" / "bbbp" / "gin_scratch"
+    done.mkdir(parents=True)
+    (done / "seed1.json").write_text("{}")
+    res = run(["bash", SWEEP, "0-2"], env={"PYTHON": "echo", "DATASETS": "bbbp", "MODEL_DIR": str(models),
+                                          "GNN_TYPES": "gin", "OUT_DIR": str(tmp_path / "o"), "EPOCHS": "5"})
+    assert res.returncode == 0, res.stderr
+    cmds = [line.split() for line in res.stdout.splitlines() if line.startswith("-m ")]
+    assert cmds == [["-m", "chem.finetune", "--gnn_type", "gin", "--runseeds", "0,2", "--epochs", "5", "--output-dir",
+                     str(done), "--filename", "seed{seed}", "--dataset", "bbbp"]]
+    assert "sweep seeds 0-2: 2 run, 1 skipped" in res.stdout
+    bad = run(["bash", SWEEP, "2-0"], env={"MODEL_DIR": str(models)})
+    assert bad.returncode == 2 and "SEEDS must be seeds like" in bad.stderr
+
+
 def test_sweep_skips_finished_runs(tmp_path, moleculenet_root):
     """seed 0 runs for real (1 epoch); a second call and a seed with a result already there are skipped."""
     models = tmp_path / "models"
