@@ -13,6 +13,7 @@ import json
 import os
 import resource
 import shutil
+import statistics
 import sys
 import tempfile
 
@@ -41,7 +42,9 @@ def bench_featurise(data_root: str, name: str, repeats: int) -> dict:
         shutil.rmtree(cache, ignore_errors=True)
 
 
-def bench_finetune(data_root: str, gnn_type: str, epochs: int, precision: str) -> dict:
+def bench_finetune(data_root: str, gnn_type: str, epochs: int, precisions: list[str]) -> list[dict]:
+    """Each precision's fine-tuning loop, compute floor and evaluation, the precisions' epochs
+    interleaved (fp32, bf16, fp32, ...) so that both see the same machine: their ratio is the figure."""
     from chem.finetune import EVAL_BATCH, param_groups
     from chem.loader import load_dataset
     from chem.model import GNN_graphpred
@@ -53,16 +56,22 @@ def bench_finetune(data_root: str, gnn_type: str, epochs: int, precision: str) -
 
     ds = load_dataset("bbbp", data_root, verbose=False)
     train, valid, test = scaffold_split(ds, ds.smiles_list)
-    torch.manual_seed(0)
-    model = GNN_graphpred(5, 300, 1, drop_ratio=0.5, gnn_type=gnn_type)
-    opt = adam(param_groups(model, 1e-3, 1), lr=1e-3)
     device = torch.device("cpu")
-    loader = make_loader(train, 32, shuffle=True)
-    train_epoch(model, loader, opt, device, precision=precision, progress=False)  # warm-up
-    loop = median_time(lambda: train_epoch(model, loader, opt, device, precision=precision, progress=False), epochs)
-    batches = list(loader)  # collated once: the floor has no data work
+    full = make_loader(ds, EVAL_BATCH)
+    runs = {}
+    for precision in precisions:
+        torch.manual_seed(0)
+        model = GNN_graphpred(5, 300, 1, drop_ratio=0.5, gnn_type=gnn_type)
+        opt = adam(param_groups(model, 1e-3, 1), lr=1e-3)
+        loader = make_loader(train, 32, shuffle=True)
+        runs[precision] = (model, opt, loader, list(loader))  # the floor's batches: collated once, no data work
 
-    def floor_epoch():
+    def loop_epoch(precision):
+        model, opt, loader, _ = runs[precision]
+        train_epoch(model, loader, opt, device, precision=precision, progress=False)
+
+    def floor_epoch(precision):
+        model, opt, _, batches = runs[precision]
         model.train()
         for b in batches:
             with autocast(device, precision):
@@ -71,13 +80,23 @@ def bench_finetune(data_root: str, gnn_type: str, epochs: int, precision: str) -
             loss.backward()
             opt.step()
 
-    floor = median_time(floor_epoch, epochs)
-    full = make_loader(ds, EVAL_BATCH)
-    ev = median_time(lambda: predict(model, full, device, precision=precision), 3)
-    return {"gnn_type": gnn_type, "precision": precision, "train_molecules": len(train),
-            "loop_s_per_epoch": loop, "loop_mol_s": len(train) / loop, "floor_s_per_epoch": floor,
-            "floor_mol_s": len(train) / floor, "loop_over_floor": loop / floor,
-            "eval_mol_s": len(ds) / ev}
+    def evaluate(precision):
+        predict(runs[precision][0], full, device, precision=precision)
+
+    times = {p: {"loop": [], "floor": [], "eval": []} for p in precisions}
+    for p in precisions:  # warm-up: allocator, kernels
+        loop_epoch(p)
+    for _ in range(epochs):
+        for kind, fn in (("loop", loop_epoch), ("floor", floor_epoch), ("eval", evaluate)):
+            for p in precisions:
+                times[p][kind].append(median_time(lambda: fn(p), 1))
+    out = []
+    for p in precisions:
+        loop, floor, ev = (statistics.median(times[p][k]) for k in ("loop", "floor", "eval"))
+        out.append({"gnn_type": gnn_type, "precision": p, "train_molecules": len(train),
+                    "loop_s_per_epoch": loop, "loop_mol_s": len(train) / loop, "floor_s_per_epoch": floor,
+                    "floor_mol_s": len(train) / floor, "loop_over_floor": loop / floor, "eval_mol_s": len(ds) / ev})
+    return out
 
 
 def main(argv: list[str] | None = None) -> dict:
@@ -97,8 +116,7 @@ def main(argv: list[str] | None = None) -> dict:
     res = {"featurise": [bench_featurise(args.data_root, n, args.repeats)
                          for n in (["bbbp"] if args.skip_hiv else ["bbbp", "hiv"])], "finetune": []}
     for gnn_type in args.gnn_types.split(","):
-        for precision in ["fp32"] + (["bf16"] if args.bf16 else []):
-            res["finetune"].append(bench_finetune(args.data_root, gnn_type, args.epochs, precision))
+        res["finetune"] += bench_finetune(args.data_root, gnn_type, args.epochs, ["fp32"] + (["bf16"] if args.bf16 else []))
     res["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     res["torch_threads"] = args.threads
     table = markdown(res)
@@ -130,7 +148,24 @@ def markdown(res: dict) -> str:
         rows.append(f"| eval {tag}, mol/s | {orig_eval} | {r['eval_mol_s']:.0f} | "
                     + (f"{r['eval_mol_s'] / o['eval_mol_s']:.1f}x |" if orig_eval != "n/a" else "|"))
     rows.append(f"\npeak RSS {res['peak_rss_mb']:.0f} MB; torch threads {res['torch_threads']}")
-    return "\n".join(rows) + "\n"
+    return "\n".join(rows) + "\n" + precision_table(res["finetune"])
+
+
+BF16_TARGET = 2.0  # bf16 against fp32, fine-tuning at batch 32 and evaluation
+
+
+def precision_table(finetune: list[dict]) -> str:
+    """bf16 against fp32 for each loop, from the same run, against the target ratio."""
+    by = {(r["gnn_type"], r["precision"]): r for r in finetune}
+    rows = ["", "| loop | fp32 mol/s | bf16 mol/s | bf16 / fp32 | target | met |", "|---|---|---|---|---|---|"]
+    for gnn_type in dict.fromkeys(r["gnn_type"] for r in finetune):
+        if (gnn_type, "bf16") not in by or (gnn_type, "fp32") not in by:
+            continue
+        for label, key in (("fine-tune BBBP, batch 32", "loop_mol_s"), ("evaluation, batch 512", "eval_mol_s")):
+            a, b = by[(gnn_type, "fp32")][key], by[(gnn_type, "bf16")][key]
+            rows.append(f"| {gnn_type} {label} | {a:.0f} | {b:.0f} | {b / a:.2f}x | {BF16_TARGET:.1f}x | "
+                        f"{'yes' if b / a >= BF16_TARGET else 'no'} |")
+    return "\n".join(rows) + "\n" if len(rows) > 3 else ""
 
 
 if __name__ == "__main__":

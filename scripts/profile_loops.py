@@ -15,7 +15,7 @@ import torch
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SHARED = os.environ.get("PRETRAIN_GNNS_SHARED") or os.path.join(os.path.dirname(REPO), "shared", "data")
-PRETRAIN = ("attrmasking", "contextpred", "edgepred", "infomax", "supervised")
+PRETRAIN = ("attrmasking", "contextpred", "edgepred", "infomax", "graphmae", "supervised")
 
 
 def main(argv: list[str] | None = None) -> list[dict]:
@@ -30,6 +30,7 @@ def main(argv: list[str] | None = None) -> list[dict]:
     p.add_argument("--loops", nargs="+", default=[*PRETRAIN, "finetune"], choices=[*PRETRAIN, "finetune"],
                    help="loops to profile ('finetune' = fine-tuning and evaluation on BBBP)")
     p.add_argument("--precisions", nargs="+", default=["fp32", "bf16"], choices=["fp32", "bf16"])
+    p.add_argument("--compile", action="store_true", help="also time fine-tuning through torch.compile(dynamic=True)")
     p.add_argument("--threads", type=int, default=2, help="torch threads")
     p.add_argument("--out", default=None, help="write <out>.json and <out>.md")
     opts = p.parse_args(argv)
@@ -39,7 +40,7 @@ def main(argv: list[str] | None = None) -> list[dict]:
     sys.path.insert(0, REPO)
     from chem.loader import load_dataset
     from chem.pretrain_data import smiles_file_dataset
-    from tools.profile_loops import finetune_loops, markdown, pretrain_loop, profile_loop
+    from tools.profile_loops import compile_markdown, compile_trial, finetune_loops, markdown, pretrain_loop, profile_loop
 
     loops = []
     for name in opts.loops:
@@ -59,12 +60,28 @@ def main(argv: list[str] | None = None) -> list[dict]:
             print(f"{loop.name:28s} {precision}  {r['molecules_per_s']:7.0f} mol/s  " + "  ".join(
                 f"{k} {100 * v:.0f}%" for k, v in r["share_by_kind"].items() if v >= 0.01), flush=True)
     table = markdown(results)
+    trials = []
+    if opts.compile:
+        bbbp = load_dataset("bbbp", opts.data_root, verbose=False)
+        trials = [compile_trial(bbbp, precision) for precision in opts.precisions]
+        table += "\n" + compile_markdown(trials)
     print(table)
     if opts.out:
         from pretrain_gnns.files import write_json, write_text
-        write_json(opts.out + ".json", {"threads": opts.threads, "results": results})
-        write_text(opts.out + ".md", table)
+        from pretrain_gnns.runtime import package_versions
+        write_json(opts.out + ".json", {"threads": opts.threads, "cpu": cpu_name(), "versions": package_versions(),
+                                        "results": results, "compile": trials})
+        write_text(opts.out + ".md", f"CPU: {cpu_name()}, torch threads {opts.threads}.\n\n" + table)
     return results
+
+
+def cpu_name() -> str:
+    import platform
+    try:
+        with open("/proc/cpuinfo") as f:
+            return next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
+    except (OSError, StopIteration):
+        return platform.processor() or "unknown CPU"
 
 
 if __name__ == "__main__":
