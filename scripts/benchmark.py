@@ -42,7 +42,8 @@ def bench_featurise(data_root: str, name: str, repeats: int) -> dict:
         shutil.rmtree(cache, ignore_errors=True)
 
 
-def bench_finetune(data_root: str, gnn_type: str, epochs: int, precisions: list[str]) -> list[dict]:
+def bench_finetune(data_root: str, gnn_type: str, epochs: int, precisions: list[str],
+                   device: torch.device = torch.device("cpu")) -> list[dict]:
     """Each precision's fine-tuning loop, compute floor and evaluation, the precisions' epochs
     interleaved (fp32, bf16, fp32, ...) so that both see the same machine: their ratio is the figure."""
     from chem.finetune import EVAL_BATCH, param_groups
@@ -56,19 +57,20 @@ def bench_finetune(data_root: str, gnn_type: str, epochs: int, precisions: list[
 
     ds = load_dataset("bbbp", data_root, verbose=False)
     train, valid, test = scaffold_split(ds, ds.smiles_list)
-    device = torch.device("cpu")
     full = make_loader(ds, EVAL_BATCH)
+    sync = torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
     runs = {}
     for precision in precisions:
         torch.manual_seed(0)
-        model = GNN_graphpred(5, 300, 1, drop_ratio=0.5, gnn_type=gnn_type)
+        model = GNN_graphpred(5, 300, 1, drop_ratio=0.5, gnn_type=gnn_type).to(device)
         opt = adam(param_groups(model, 1e-3, 1), lr=1e-3)
         loader = make_loader(train, 32, shuffle=True)
-        runs[precision] = (model, opt, loader, list(loader))  # the floor's batches: collated once, no data work
+        runs[precision] = (model, opt, loader, [b.to(device) for b in loader])  # the floor's: no data work
 
     def loop_epoch(precision):
         model, opt, loader, _ = runs[precision]
         train_epoch(model, loader, opt, device, precision=precision, progress=False)
+        sync()
 
     def floor_epoch(precision):
         model, opt, _, batches = runs[precision]
@@ -79,6 +81,7 @@ def bench_finetune(data_root: str, gnn_type: str, epochs: int, precisions: list[
             opt.zero_grad()
             loss.backward()
             opt.step()
+        sync()
 
     def evaluate(precision):
         predict(runs[precision][0], full, device, precision=precision)
@@ -108,17 +111,20 @@ def main(argv: list[str] | None = None) -> dict:
     p.add_argument("--gnn-types", default="gin", help="comma-separated architectures to time")
     p.add_argument("--bf16", action="store_true", help="also time bf16 autocast")
     p.add_argument("--skip-hiv", action="store_true", help="featurise BBBP only")
+    p.add_argument("--device", default="cpu", help="device for fine-tuning and evaluation (cpu, cuda, cuda:N)")
     p.add_argument("--out", default="results/benchmark", help="output prefix for .json and .md")
     args = p.parse_args(argv)
-    from pretrain_gnns.runtime import keep_freed_memory
+    from pretrain_gnns.runtime import keep_freed_memory, resolve_device
     keep_freed_memory()  # as every command-line entry point does
     torch.set_num_threads(args.threads)
     res = {"featurise": [bench_featurise(args.data_root, n, args.repeats)
                          for n in (["bbbp"] if args.skip_hiv else ["bbbp", "hiv"])], "finetune": []}
     for gnn_type in args.gnn_types.split(","):
-        res["finetune"] += bench_finetune(args.data_root, gnn_type, args.epochs, ["fp32"] + (["bf16"] if args.bf16 else []))
+        res["finetune"] += bench_finetune(args.data_root, gnn_type, args.epochs, ["fp32"] + (["bf16"] if args.bf16 else []),
+                                          resolve_device(args.device))
     res["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     res["torch_threads"] = args.threads
+    res["device"] = args.device
     table = markdown(res)
     print(table)
     os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
@@ -139,7 +145,7 @@ def markdown(res: dict) -> str:
                     f"| {o['bytes_per_mol'] / f['bytes_per_mol']:.1f}x smaller |")
     for r in res["finetune"]:
         tag = f"{r['gnn_type']} {r['precision']}"
-        if r["gnn_type"] == "gin" and r["precision"] == "fp32":
+        if r["gnn_type"] == "gin" and r["precision"] == "fp32" and res.get("device", "cpu") == "cpu":
             orig_loop, orig_floor, orig_eval = f"{o['finetune_s_per_epoch']} s ({o['finetune_mol_s']} mol/s)", o["floor_mol_s"], o["eval_mol_s"]
         else:
             orig_loop = orig_floor = orig_eval = "n/a"

@@ -82,6 +82,8 @@ def main(argv: list[str] | None = None) -> list[dict]:
     p.add_argument("--model-dir", default=None, help="folder of released files (else random weights, same speed)")
     p.add_argument("--out", default="", help="output prefix for .json and .md (default: print only)")
     args = p.parse_args(argv)
+    from pretrain_gnns.runtime import keep_freed_memory
+    keep_freed_memory()  # as every command-line entry point does
     torch.set_num_threads(args.threads)
     smiles_file = args.smiles_file or default_smiles_file()
     rows = []

@@ -15,11 +15,12 @@ SHARED = os.environ.get("PRETRAIN_GNNS_SHARED") or os.path.join(os.path.dirname(
 
 def main(argv: list[str] | None = None) -> dict:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    p.add_argument("--methods", nargs="*", default=["attrmasking", "contextpred"], help="pre-training methods to check")
+    p.add_argument("--methods", nargs="*", default=["attrmasking", "contextpred"],
+                   help="pre-training methods to check (none: skip pre-training)")
     p.add_argument("--smiles-file", default=os.path.join(SHARED, "zinc", "moses", "train.csv.gz"), help="pre-training molecules")
     p.add_argument("--molecules", type=int, default=20000, help="first N molecules of --smiles-file")
     p.add_argument("--pretrain-epochs", type=int, default=2, help="pre-training epochs")
-    p.add_argument("--datasets", nargs="*", default=["bace", "bbbp"], help="fine-tuning datasets")
+    p.add_argument("--datasets", nargs="*", default=["bace", "bbbp"], help="fine-tuning datasets (none: skip fine-tuning)")
     p.add_argument("--model", default=os.path.join(REPO, "models", "chem", "gin_attrmasking.pth"),
                    help="checkpoint every fine-tuning run starts from")
     p.add_argument("--data-root", default=os.path.join(SHARED, "moleculenet"), help="MoleculeNet root")

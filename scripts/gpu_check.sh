@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Every pre-training method on CUDA, fp32 and bf16: molecules/s, share of step time waiting on data,
-# per-batch transform cost and peak GPU memory, on a ZINC-derived subset. Under 8 minutes on an H100.
+# per-batch transform cost and peak GPU memory, on a ZINC-derived subset; then fine-tuning and evaluation
+# on BBBP, fp32 beside bf16. Under 8 minutes on an H100.
 #
 #   scripts/gpu_check.sh [SMILES_FILE [MOLECULES]]
 #
@@ -25,8 +26,13 @@ if [ -f "$LABELS" ]; then methods="$methods supervised"; else echo "no labels fi
 # shellcheck disable=SC2086
 timeout 330 python3 scripts/benchmark_pretrain.py --device cuda --smiles-file "$SMILES" --labels-file "$LABELS" \
     --molecules "$N" --repeats 2 --methods $methods --out "$DEST/gpu_check"
-# The same with the data work in 4 loader processes beside the GPU (fp32 only).
+# Fine-tuning (batch 32) and evaluation (batch 512) on BBBP, fp32 and bf16 interleaved.
+if [ -d "$SHARED/moleculenet/bbbp" ]; then
+    timeout 100 python3 scripts/benchmark.py --device cuda --bf16 --skip-hiv --repeats 1 --epochs 3 \
+        --data-root "$SHARED/moleculenet" --out "$DEST/gpu_finetune" || echo "fine-tuning benchmark did not finish in time"
+fi
+# The same pre-training with the data work in 4 loader processes beside the GPU (fp32 only).
 # shellcheck disable=SC2086
-timeout 120 python3 scripts/benchmark_pretrain.py --device cuda --smiles-file "$SMILES" --labels-file "$LABELS" \
+timeout 60 python3 scripts/benchmark_pretrain.py --device cuda --smiles-file "$SMILES" --labels-file "$LABELS" \
     --molecules "$N" --repeats 2 --methods $methods --precisions fp32 --num-workers 4 --out "$DEST/gpu_check_workers4" \
     || echo "workers run did not finish in time"
