@@ -123,8 +123,8 @@ class ContextPredMethod(PretrainMethod):
         substruct_rep = substruct_rep.index_select(0, batch.center_substruct_idx)
         context_rep = self.context_gnn(batch.x_context, batch.edge_index_context, batch.edge_attr_context)
         overlap_rep = context_rep.index_select(0, batch.overlap_context_substruct_idx)
-        # The scores are the loss's input: pooled and summed in fp32 also under bf16 autocast, where
-        # bf16 sums of 300 products cost the first epoch's loss its agreement with fp32 (no-op in fp32).
+        # The scores are the loss's input: pooled and summed in fp32 also under bf16 autocast, where a
+        # bf16 sum of emb_dim products rounds each logit to 3 significant digits (a no-op in fp32).
         pos, neg = pair_scores(substruct_rep.float(), overlap_rep.float(), batch.batch_overlapped_context, self.mode,
                                self.context_pooling, self.neg_samples)
         loss, metrics = contextpred_loss(pos, neg, self.neg_samples)

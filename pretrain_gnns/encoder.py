@@ -65,10 +65,10 @@ def dropout(x: torch.Tensor, p: float, training: bool) -> torch.Tensor:
 
 
 def keep_mask_16bit(shape: torch.Size, p: float) -> torch.Tensor:
-    """A CPU dropout mask from 16-bit draws, four from each 64-bit word of torch's generator: a third
-    of the time of one float draw per entry, which took a tenth of a bf16 fine-tuning step. An entry
-    is kept with probability 1 - round(p * 2^16) / 2^16 (exactly 1 - p for p = 0.5). Used in bf16
-    only, so fp32 runs keep the original's random stream."""
+    """A CPU dropout mask from 16-bit draws, four from each 64-bit word of torch's generator: a quarter
+    of the generator calls of one float draw per entry, and the generator is what a mask costs. An
+    entry is kept with probability 1 - round(p * 2^16) / 2^16 (exactly 1 - p for p = 0.5). Used in
+    bf16 only, so fp32 runs keep the original's random stream."""
     n = shape.numel()
     words = torch.empty((n + 3) // 4, dtype=torch.int64).random_(-2**63, 2**63 - 1)  # all 64 bits random
     draws = words.view(torch.int16)[:n]  # uniform over [-2^15, 2^15)

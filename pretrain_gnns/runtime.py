@@ -65,8 +65,9 @@ def keep_freed_memory(mmap_threshold: int = 256 << 20, trim_threshold: int = 512
 
     By default glibc maps every allocation over 32 MB afresh and unmaps it when freed, so an
     activation of that size (an evaluation batch of 512 molecules: 14,000 atoms x 600 floats) is
-    page-faulted in on every use: a third of evaluation time went to first touches. Only where memory
-    comes from changes, never a number. Returns whether glibc took the settings (False elsewhere).
+    page-faulted in again on every use, and first touches rather than arithmetic set the pace. Only
+    where memory comes from changes, never a number. Returns whether glibc took the settings (False
+    elsewhere).
     """
     if platform.system() != "Linux":
         return False
