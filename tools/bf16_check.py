@@ -79,16 +79,18 @@ def run_checks(methods: list[str], smiles_file: str, molecules: int, pretrain_ep
 
 def markdown(report: dict) -> str:
     seeds = ", ".join(map(str, report["seeds"]))
-    lines = [f"bf16 against fp32, seeds {seeds} for each. Pass: bf16's mean lies within the fp32 seeds' range.", "",
-             f"Pre-training loss, {report['molecules']} ZINC-derived molecules, {report['pretrain_epochs']} epochs:", "",
-             "| method | epoch | fp32 seeds | fp32 range | bf16 seeds | bf16 mean | within |", "|---|---|---|---|---|---|---|"]
+    lines = [f"bf16 against fp32, seeds {seeds} for each. Pass: bf16's mean lies within the fp32 seeds' range.", ""]
+    if report["pretrain"]:
+        lines += [f"Pre-training loss, {report['molecules']} ZINC-derived molecules, {report['pretrain_epochs']} epochs:", "",
+                  "| method | epoch | fp32 seeds | fp32 range | bf16 seeds | bf16 mean | within |", "|---|---|---|---|---|---|---|"]
     for method, epochs in report["pretrain"].items():
         for e, v in enumerate(epochs):
             lines.append(f"| {method} | {e + 1} | {_list(v['fp32'])} | {v['fp32_min']:.4f}-{v['fp32_max']:.4f} | "
                          f"{_list(v['bf16'])} | {v['bf16_mean']:.4f} | {'yes' if v['within'] else 'no'} |")
-    lines += ["", f"Fine-tuning from `{os.path.basename(report['model_file'])}`, {report['finetune_epochs']} epochs, "
-              "test ROC-AUC:", "", "| dataset | rule | fp32 seeds | fp32 range | bf16 seeds | bf16 mean | within |",
-              "|---|---|---|---|---|---|---|"]
+    if report["finetune"]:
+        lines += ["", f"Fine-tuning from `{os.path.basename(report['model_file'])}`, {report['finetune_epochs']} epochs, "
+                  "test ROC-AUC:", "", "| dataset | rule | fp32 seeds | fp32 range | bf16 seeds | bf16 mean | within |",
+                  "|---|---|---|---|---|---|---|"]
     for dataset, rules in report["finetune"].items():
         for rule, v in rules.items():
             lines.append(f"| {dataset} | {rule.replace('_', '-')} | {_list(v['fp32'])} | {v['fp32_min']:.4f}-"
