@@ -41,6 +41,8 @@ ALLOWED: dict[str, frozenset[str]] = {k: frozenset(v) for k, v in {
     "pandas.core.indexes.numeric": {"Int64Index", "Float64Index", "UInt64Index"},
     "pandas.core.internals": _PANDAS_MANAGERS, "pandas.core.internals.managers": _PANDAS_MANAGERS,
     "pandas._libs.internals": {"_unpickle_block"},
+    # pandas 3's string arrays: rebuilds an instance of the class it is given, which must itself be allowed
+    "pandas._libs.arrays": {"__pyx_unpickle_NDArrayBacked"},
     "pandas.arrays": {"ArrowStringArray", "StringArray"},
     "pandas.core.arrays.string_": {"StringDtype", "StringArray"},
     "pandas.core.arrays.string_arrow": {"ArrowStringArray"},
