@@ -92,6 +92,19 @@ def load_fixture() -> dict:
         return json.load(f)
 
 
+# Another CPU's BLAS kernels round differently in the last digits, so a curve is recorded once per CPU
+# kind it was checked on: "<size>" is the first, "<size>_other_cpus" holds further ones, each recorded
+# from the same code. A run must match one of them bit for bit.
+def expected_curves(fixture: dict, size: str, name: str) -> list[dict]:
+    return [fixture[size][name], *fixture.get(f"{size}_other_cpus", {}).get(name, [])]
+
+
+def differences_to_nearest(fixture: dict, size: str, name: str, got: dict) -> list[str]:
+    """No differences when ``got`` matches one recorded curve exactly; else those to the first one."""
+    found = [differences(expected, got) for expected in expected_curves(fixture, size, name)]
+    return [] if any(not d for d in found) else found[0]
+
+
 # Keys the loop records since the fixture was made (the batches that learnt something, the data's
 # hash for --resume): new information, not a change to the curve, so absent from the fixture is fine.
 ADDED_KEYS = {"steps_learnt", "data_hash"}
@@ -138,7 +151,7 @@ def main(argv: list[str] | None = None) -> int:
                 fixture.setdefault(size, {})[name] = got
                 print(f"{name}: {losses}", flush=True)
             else:
-                diffs = differences(fixture[size][name], got)
+                diffs = differences_to_nearest(fixture, size, name, got)
                 failed += bool(diffs)
                 print(f"{name}: {'SAME' if not diffs else 'DIFFERENT'} {losses}", flush=True)
                 for d in diffs:
