@@ -36,16 +36,9 @@ def method_names() -> list[str]:
 
 def build(name: str, dataset, emb_dim: int, num_layer: int, device: torch.device):
     """The method with its script's own defaults (batch 256 / 32, dropout 0 / 0.2) and given sizes."""
-    from chem.pretrain import DOMAIN
-    from pretrain_gnns.method import get_method
-    from pretrain_gnns.pretrain_config import PretrainConfig
-    from pretrain_gnns.pretrain_script import build_parser
-    from pretrain_gnns.runtime import seed_everything
-    cls = get_method("chem", name)
-    cfg = PretrainConfig.from_namespace(build_parser(DOMAIN, cls).parse_args(
-        ["--emb_dim", str(emb_dim), "--num_layer", str(num_layer)]))
-    seed_everything(0)
-    return cls.from_config(cfg, dataset).to(device), cfg
+    from tools.profile_loops import build_method
+    method, cfg = build_method(name, dataset, emb_dim, num_layer)
+    return method.to(device), cfg
 
 
 def median(values: list[float]) -> float:

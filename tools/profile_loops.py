@@ -9,6 +9,7 @@ their first operand being the batch's (N, N) adjacency.
 from __future__ import annotations
 
 import collections
+import contextlib
 import time
 from dataclasses import dataclass
 from typing import Callable, Iterable
@@ -96,7 +97,7 @@ def profile_loop(loop: Loop, precision: str, steps: int, warmup: int = 2) -> dic
         while done < n:
             it = iter(loop.batches())
             while done < n:
-                with record_function("data") if marked else _null():
+                with _marked("data", marked):
                     batch = next(it, None)
                 if batch is None:
                     break
@@ -117,16 +118,8 @@ def profile_loop(loop: Loop, precision: str, steps: int, warmup: int = 2) -> dic
             "share_by_kind": {k: kinds.get(k, 0.0) / total if total else 0.0 for k in KINDS}}
 
 
-class _null:
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        return False
-
-
 def _marked(name: str, marked: bool):
-    return record_function(name) if marked else _null()
+    return record_function(name) if marked else contextlib.nullcontext()
 
 
 def training_step(model: torch.nn.Module, optimizer: torch.optim.Optimizer,
@@ -152,18 +145,25 @@ def eval_step(model: torch.nn.Module) -> Callable:
     return step
 
 
-def pretrain_loop(name: str, dataset, batch_size: int | None = None, emb_dim: int = 300, num_layer: int = 5) -> Loop:
-    """A chem pre-training method with its script's defaults, batches cut and transformed from ``dataset``."""
+def build_method(name: str, dataset, emb_dim: int = 300, num_layer: int = 5):
+    """(chem method ``name`` with its script's defaults and the given sizes, its config), seeded 0;
+    also what scripts/benchmark_pretrain.py times."""
     from chem.pretrain import DOMAIN
-    from pretrain_gnns.graphstore import make_loader
     from pretrain_gnns.method import get_method
     from pretrain_gnns.pretrain_config import PretrainConfig
     from pretrain_gnns.pretrain_script import build_parser
+    from pretrain_gnns.runtime import seed_everything
     cls = get_method("chem", name)
     cfg = PretrainConfig.from_namespace(build_parser(DOMAIN, cls).parse_args(
         ["--emb_dim", str(emb_dim), "--num_layer", str(num_layer)]))
-    torch.manual_seed(0)
-    method = cls.from_config(cfg, dataset)
+    seed_everything(0)
+    return cls.from_config(cfg, dataset), cfg
+
+
+def pretrain_loop(name: str, dataset, batch_size: int | None = None, emb_dim: int = 300, num_layer: int = 5) -> Loop:
+    """A chem pre-training method with its script's defaults, batches cut and transformed from ``dataset``."""
+    from pretrain_gnns.graphstore import make_loader
+    method, cfg = build_method(name, dataset, emb_dim, num_layer)
     bs = batch_size or cfg.batch_size
     loader = make_loader(dataset, bs, shuffle=True, transform=method.transform)
     step = training_step(method, adam(method.parameters(), lr=cfg.lr), lambda m, b: m(b)[0])
