@@ -24,22 +24,34 @@ def gnn_types(domain: str = "chem") -> list[str]:
     return list(importlib.import_module(f"{domain}.model").GNN.CONVS)
 
 
-def architecture_from_json(model_file: str) -> str | None:
-    path = os.path.splitext(model_file)[0] + ".json"
+# what a checkpoint's JSON may record of its architecture
+RECORDED_KEYS = ("gnn_type", "num_layer", "emb_dim", "JK", "domain", "graph_pooling")
+
+
+def json_beside(model_file: str) -> str:
+    """``<stem>.json`` beside ``<stem>.pth`` / ``<stem>.pt``: a run's report or a model card."""
+    return os.path.splitext(model_file)[0] + ".json"
+
+
+def recorded_architecture(model_file: str) -> dict:
+    """What the JSON beside a checkpoint says of its architecture: the run's ``config``, overridden by
+    its ``architecture`` block (a dict, or just the gnn_type), overridden by top-level keys; {} when
+    there is no readable JSON (the original's released files)."""
     try:
-        with open(path) as f:
+        with open(json_beside(model_file)) as f:
             info = json.load(f)
     except (OSError, ValueError):
-        return None
+        return {}
     if not isinstance(info, dict):
-        return None
+        return {}
     arch = info.get("architecture")
-    if isinstance(arch, dict):
-        arch = arch.get("gnn_type")
-    if isinstance(arch, str):
-        return arch
-    config = info.get("config")
-    return config.get("gnn_type") if isinstance(config, dict) and isinstance(config.get("gnn_type"), str) else None
+    blocks = (info.get("config"), {"gnn_type": arch} if isinstance(arch, str) else arch, info)
+    return {k: block[k] for block in blocks if isinstance(block, dict) for k in RECORDED_KEYS if k in block}
+
+
+def architecture_from_json(model_file: str) -> str | None:
+    gnn_type = recorded_architecture(model_file).get("gnn_type")
+    return gnn_type if isinstance(gnn_type, str) else None
 
 
 def architecture_from_name(model_file: str, known: list[str]) -> str | None:

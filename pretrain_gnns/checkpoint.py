@@ -11,6 +11,7 @@ import random
 import numpy as np
 import torch
 
+from pretrain_gnns.architecture import json_beside, recorded_architecture
 from pretrain_gnns.files import atomic_write, write_json
 
 
@@ -91,11 +92,6 @@ ARCHITECTURE_KEYS = ("gnn_type", "num_layer", "emb_dim", "JK", "domain")
 ARCHITECTURE_MUST_MATCH = ("gnn_type", "num_layer", "emb_dim", "domain")
 
 
-def architecture_json_path(model_file: str) -> str:
-    """``<stem>.json`` beside ``<stem>.pth`` / ``<stem>.pt``."""
-    return os.path.splitext(model_file)[0] + ".json"
-
-
 def architecture_of(args, domain: str) -> dict:
     """The architecture block of a run's flags: gnn_type, num_layer, emb_dim, JK and chem/bio."""
     return {"gnn_type": args.gnn_type, "num_layer": int(args.num_layer), "emb_dim": int(args.emb_dim),
@@ -114,7 +110,7 @@ def domain_of(model: torch.nn.Module) -> str:
 
 def write_architecture(model_file: str, architecture: dict) -> None:
     """Add an ``architecture`` key to the JSON beside ``model_file`` (created if absent, other keys kept)."""
-    path = architecture_json_path(model_file)
+    path = json_beside(model_file)
     report = {}
     if os.path.exists(path):
         try:
@@ -131,15 +127,9 @@ def write_architecture(model_file: str, architecture: dict) -> None:
 def check_architecture(model_file: str, expected: dict, log=print) -> bool:
     """Compare the architecture recorded beside ``model_file`` with ``expected``; a difference raises
     CheckpointMismatchError. Returns False (and says so) when nothing is recorded, e.g. a released file."""
-    path = architecture_json_path(model_file)
-    recorded = None
-    if os.path.exists(path):
-        try:
-            with open(path) as f:
-                recorded = json.load(f).get("architecture")
-        except (OSError, ValueError, AttributeError):
-            recorded = None
-    if not isinstance(recorded, dict):
+    path = json_beside(model_file)
+    recorded = recorded_architecture(model_file)
+    if not recorded:
         log(f"note: {model_file} has no architecture record ({path}); its architecture could not be checked "
             f"against --gnn_type {expected.get('gnn_type')} --num_layer {expected.get('num_layer')} "
             f"--emb_dim {expected.get('emb_dim')}")

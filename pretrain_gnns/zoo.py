@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 
 import torch
 
+from pretrain_gnns.architecture import recorded_architecture
 from pretrain_gnns.data_root import cache_dir, git_blob_sha1, sha256_file
 
 ENV_MODEL_DIR = "PRETRAIN_GNNS_MODEL_DIR"
@@ -146,11 +147,10 @@ def own_models(folder: str = OWN_MODELS_DIR) -> dict[str, dict[str, ZooEntry]]:
                 continue
             with open(meta_path) as f:
                 meta = json.load(f)
-            cfg = {**meta.get("config", {}), **meta.get("architecture", {}), **{k: meta[k] for k in ("gnn_type", "num_layer", "emb_dim", "JK")
-                                                 if k in meta}}
+            cfg = recorded_architecture(pth)
             stem = os.path.splitext(os.path.basename(pth))[0]
             name = meta.get("name") or f"ours_{stem}"
-            method = meta.get("method") or cfg.get("method") or stem.split("_", 1)[-1]
+            method = meta.get("method") or meta.get("config", {}).get("method") or stem.split("_", 1)[-1]
             table[domain][name] = ZooEntry(
                 name, domain, cfg.get("gnn_type", "gin"), method, num_layer=int(cfg.get("num_layer", 5)),
                 emb_dim=int(cfg.get("emb_dim", 300)), JK=cfg.get("JK", "last"), file_name=os.path.basename(pth),
@@ -324,12 +324,7 @@ def architecture_of_file(path: str, domain: str = "chem") -> dict:
     found = state_domain(state)
     if found and found != domain:
         raise WrongDomainError(f"{path} holds a {found} model; this needs a {domain} model")
-    meta: dict = {}
-    meta_path = os.path.splitext(path)[0] + ".json"
-    if os.path.exists(meta_path):
-        with open(meta_path) as f:
-            loaded = json.load(f)
-        meta = {**loaded.get("config", {}), **loaded.get("architecture", {})}
+    meta = recorded_architecture(path)
     layers = sorted({int(k.split(".")[1]) for k in state if k.startswith("gnns.")})
     if not layers:
         raise ZooError(f"{path} holds no GNN layers (keys: {list(state)[:5]}...)")
@@ -339,8 +334,7 @@ def architecture_of_file(path: str, domain: str = "chem") -> dict:
         inferred = "gin"
     else:
         # GCN and GraphSAGE have the same keys and shapes: the JSON or the file name tells them apart.
-        stem = os.path.basename(path).lower()
-        inferred = "graphsage" if "graphsage" in stem or "sage" in stem else "gcn"
+        inferred = "graphsage" if "sage" in os.path.basename(path).lower() else "gcn"
     embedding = state.get("x_embedding1.weight", state.get("gnns.0.input_node_embeddings.weight"))
     emb_dim = int(meta.get("emb_dim") or (embedding.shape[1] if embedding is not None else 300))
     arch = {"gnn_type": meta.get("gnn_type") or inferred, "num_layer": int(meta.get("num_layer") or len(layers)),

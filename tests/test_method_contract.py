@@ -14,7 +14,8 @@ import bio.model
 import chem.model
 from chem.datasets import MOLECULENET, SPECS
 from pretrain_gnns import pretrain_script
-from pretrain_gnns.architecture import checkpoint_gnn_type, gnn_types
+from pretrain_gnns.architecture import checkpoint_gnn_type, gnn_types, recorded_architecture
+from pretrain_gnns.checkpoint import CheckpointMismatchError, check_architecture
 from pretrain_gnns.files import atomic_write, write_json
 from pretrain_gnns.method import PretrainMethod, methods
 
@@ -97,6 +98,14 @@ def test_architecture_from_json_beside_else_name(tmp_path):
     assert checkpoint_gnn_type(str(tmp_path / "model.pth")) == "gat"
     write_json(str(tmp_path / "gin_y.json"), {"architecture": "graphsage"})  # the JSON wins over the name
     assert checkpoint_gnn_type(str(tmp_path / "gin_y.pth")) == "graphsage"
+    # one reader for every consumer: config, then the architecture block, then top-level keys win
+    write_json(str(tmp_path / "card.json"), {"config": {"gnn_type": "gcn", "num_layer": 3, "lr": 0.1},
+                                             "architecture": {"gnn_type": "gin", "emb_dim": 64}, "JK": "sum"})
+    assert recorded_architecture(str(tmp_path / "card.pth")) == {"gnn_type": "gin", "num_layer": 3,
+                                                                 "emb_dim": 64, "JK": "sum"}
+    with pytest.raises(CheckpointMismatchError, match="num_layer: checkpoint 3, now 5"):
+        check_architecture(str(tmp_path / "card.pth"), {"gnn_type": "gin", "num_layer": 5, "emb_dim": 64,
+                                                        "JK": "sum", "domain": "chem"})
 
 
 def test_atomic_write_is_all_or_nothing(tmp_path):
