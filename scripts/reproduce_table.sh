@@ -48,6 +48,9 @@ mkdir -p "$OUT/models"
 for model in $MODELS; do
     [[ -f $model ]] || { echo "error: $model not found (set MODELS or CKPT_DIR)" >&2; exit 2; }
     ln -sfn "$(cd "$(dirname "$model")" && pwd)/$(basename "$model")" "$OUT/models/$(basename "$model")"
+    # with the JSON beside it, which records the architecture that fine-tuning checks
+    json="${model%.*}.json"
+    if [[ -f $json ]]; then ln -sfn "$(cd "$(dirname "$json")" && pwd)/$(basename "$json")" "$OUT/models/"; fi
 done
 
 status=0  # a failed run is reported by the sweep; the tables still show what finished
