@@ -42,6 +42,11 @@ def recorded_architecture(model_file: str) -> dict:
             info = json.load(f)
     except (OSError, ValueError):
         return {}
+    return architecture_in(info)
+
+
+def architecture_in(info) -> dict:
+    """recorded_architecture of an already loaded JSON."""
     if not isinstance(info, dict):
         return {}
     arch = info.get("architecture")

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 
 import torch
 
-from pretrain_gnns.architecture import recorded_architecture
+from pretrain_gnns.architecture import architecture_in, recorded_architecture
 from pretrain_gnns.data_root import cache_dir, git_blob_sha1, sha256_file
 
 ENV_MODEL_DIR = "PRETRAIN_GNNS_MODEL_DIR"
@@ -147,7 +147,7 @@ def own_models(folder: str = OWN_MODELS_DIR) -> dict[str, dict[str, ZooEntry]]:
                 continue
             with open(meta_path) as f:
                 meta = json.load(f)
-            cfg = recorded_architecture(pth)
+            cfg = architecture_in(meta)  # the JSON just read, not read again
             stem = os.path.splitext(os.path.basename(pth))[0]
             name = meta.get("name") or f"ours_{stem}"
             method = meta.get("method") or meta.get("config", {}).get("method") or stem.split("_", 1)[-1]
