@@ -295,3 +295,19 @@ def test_committed_reproduction_gives_the_documented_numbers():
     assert round(gain, 1) == 10.7  # the largest gain, BACE
     gain, _ = s.gain("graphsage_supervised_contextpred", "bbbp", "best_val")
     assert round(gain, 1) == -5.1  # negative transfer from an early best-validation epoch
+
+
+def test_the_gin_table_in_results_follows_from_the_committed_runs():
+    """docs/RESULTS.md's GIN Table 1 (and its run count) is regenerated from the committed result files."""
+    from tools.result_tables import table1_markdown
+    from tools.results import load_results, summarize
+    s = summarize(load_results(os.path.join(REPO, "docs", "results", "gin_table1", "runs")).runs)
+    assert s.n_runs >= 36 and s.datasets == ["bbbp", "sider", "clintox", "bace"]
+    assert all(s.cell(c, d, "best_val").n >= 1 for c in s.configs for d in s.datasets)  # seed 0 everywhere
+    table = table1_markdown(s)
+    with open(os.path.join(REPO, "docs", "RESULTS.md")) as f:
+        results = f.read()
+    with open(os.path.join(REPO, "docs", "results", "gin_table1", "summary", "summary.md")) as f:
+        assert table in f.read()
+    assert table in results, "refresh docs/RESULTS.md's GIN table from docs/results/gin_table1/summary/summary.md"
+    assert f"Runs finished so far ({s.n_runs} runs" in results
