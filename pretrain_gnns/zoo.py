@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 
 import torch
 
-from pretrain_gnns.architecture import architecture_in, recorded_architecture
+from pretrain_gnns.architecture import architecture_from_name, architecture_in, recorded_architecture
 from pretrain_gnns.data_root import cache_dir, git_blob_sha1, sha256_file
 
 ENV_MODEL_DIR = "PRETRAIN_GNNS_MODEL_DIR"
@@ -333,8 +333,9 @@ def architecture_of_file(path: str, domain: str = "chem") -> dict:
     elif any(".mlp." in k for k in state):
         inferred = "gin"
     else:
-        # GCN and GraphSAGE have the same keys and shapes: the JSON or the file name tells them apart.
-        inferred = "graphsage" if "sage" in os.path.basename(path).lower() else "gcn"
+        # GCN and GraphSAGE have the same keys and shapes: the JSON or the file name's prefix (the rule
+        # fine-tuning applies) tells them apart.
+        inferred = architecture_from_name(path, ["gcn", "graphsage"]) or "gcn"
     embedding = state.get("x_embedding1.weight", state.get("gnns.0.input_node_embeddings.weight"))
     emb_dim = int(meta.get("emb_dim") or (embedding.shape[1] if embedding is not None else 300))
     arch = {"gnn_type": meta.get("gnn_type") or inferred, "num_layer": int(meta.get("num_layer") or len(layers)),

@@ -195,3 +195,12 @@ def test_pretrain_supervised_accepts_a_zoo_name(checkpoints, shared_data, tmp_pa
     assert cfg["gnn_type"] == "gcn" and cfg["input_model_file"].endswith("chem/gcn_contextpred.pth")
     saved = torch.load(tmp_path / "sup.pth", map_location="cpu", weights_only=True)
     assert "gnns.0.linear.weight" in saved  # a GCN encoder: the released weights were loaded into it
+
+
+def test_gcn_and_graphsage_files_without_json_are_told_apart_by_the_name_prefix(checkpoints, tmp_path):
+    # Same keys and shapes: only the name can say, by the rule fine-tuning applies (the prefix).
+    released = os.path.join(checkpoints, "chem", "graphsage_supervised.pth")
+    for name, expected in [("graphsage_mine.pth", "graphsage"), ("usage_test.pth", "gcn"), ("mine.pth", "gcn")]:
+        shutil.copy(released, tmp_path / name)
+        arch = zoo.architecture_of_file(str(tmp_path / name))
+        assert (arch["gnn_type"], arch["num_layer"], arch["emb_dim"]) == (expected, 5, 300)
