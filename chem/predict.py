@@ -24,9 +24,10 @@ import torch
 
 from chem.embed import CHUNK, add_smiles_input_args, read_smiles_chunks
 from chem.features import featurise_smiles
-from pretrain_gnns.files import atomic_write, write_json
+from pretrain_gnns.cli_args import add_precision_arg
+from pretrain_gnns.files import atomic_write, check_writable, output_lock, write_json
 from pretrain_gnns.graphstore import GraphStore
-from pretrain_gnns.runtime import autocast, package_versions, resolve_device
+from pretrain_gnns.runtime import autocast, hardware_record, package_versions, resolve_device, resolve_precision
 
 CARD_FORMAT = 1
 EVAL_BATCH = 512  # the batch finetune.py evaluates with: same batches, same numbers
@@ -48,7 +49,7 @@ def write_model_card(model_path: str, args: argparse.Namespace, tasks: list[str]
         "saved_epoch": summary["epochs"], "selection": "last epoch (the weights after the final epoch)",
         "test_roc_auc": summary["test_last"], "valid_roc_auc": summary["val_last"],
         "best_val_epoch": summary["best_epoch"], "test_roc_auc_at_best_val_epoch": summary["test_at_best_val"],
-        "precision": args.precision, "versions": package_versions(),
+        "precision": args.precision, "versions": package_versions(), "hardware": hardware_record(resolve_device(args.device)),
         "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }
     path = card_path(model_path)
@@ -71,6 +72,10 @@ def load_finetuned(model_path: str, device: str | None = "cpu") -> tuple[torch.n
     arch = card.get("architecture")
     if not arch or arch.get("domain", "chem") != "chem":
         raise ValueError(f"{meta} does not describe a chem fine-tuned model (no chem 'architecture')")
+    if "num_tasks" not in arch:  # the report beside a pre-trained encoder: no prediction head to run
+        raise ValueError(f"{model_path} is a pre-trained encoder without a task head ({meta} records no tasks): "
+                         "predict needs a model fine-tuned with finetune.py --save-model; for vectors of an "
+                         "encoder use python -m chem.embed")
     model = GNN_graphpred(arch["num_layer"], arch["emb_dim"], arch["num_tasks"], JK=arch["JK"], drop_ratio=0.0,
                           graph_pooling=arch["graph_pooling"], gnn_type=arch["gnn_type"])
     load_into(model, model_path)
@@ -107,11 +112,15 @@ def predict_smiles(model_path: str, smiles: list[str], device: str | None = "cpu
 
 def predict_file(model_path: str, smiles_file: str, out: str, smiles_column: str | None = None,
                  device: str | None = "cpu", precision: str = "fp32", chunk: int = CHUNK) -> dict:
+    precision = resolve_precision(precision, device)
+    for path in (out, out + ".skipped.csv"):
+        check_writable(path, "--out")
     model, card = load_finetuned(model_path, device)
     dev = next(model.parameters()).device
     tasks = card.get("tasks") or [f"task{i}" for i in range(model.num_tasks)]
     rows = skipped = 0
-    with atomic_write(out, newline="") as fo, atomic_write(out + ".skipped.csv", newline="") as fs:
+    with output_lock(out, "--out"), atomic_write(out, newline="") as fo, \
+            atomic_write(out + ".skipped.csv", newline="") as fs:
         w, ws = csv.writer(fo), csv.writer(fs)
         w.writerow(["row", "smiles", "valid", *tasks])
         ws.writerow(["row", "smiles", "reason"])
@@ -133,7 +142,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_smiles_input_args(p)
     p.add_argument("--out", required=True, help="output CSV: row, smiles, valid, one probability column per task")
     p.add_argument("--device", default="cpu", help="cpu, cuda or cuda:N")
-    p.add_argument("--precision", choices=["fp32", "bf16"], default="fp32", help="bf16 autocast (opt-in)")
+    add_precision_arg(p)
     return p
 
 
