@@ -224,6 +224,8 @@ def read_smiles_chunks(path: str, smiles_column: str | None = None, chunk: int =
     rows = 0
     try:
         for block in _smiles_chunks(path, smiles_column, chunk):
+            if not block:
+                continue  # pandas yields one empty frame for a header-only CSV
             rows += len(block)
             yield block
     except (EOFError, zlib.error, gzip.BadGzipFile) as err:
