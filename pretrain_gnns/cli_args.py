@@ -112,13 +112,31 @@ def run_main(main, argv: list[str] | None = None) -> None:
     from pretrain_gnns.data_root import MissingDataError
     from pretrain_gnns.runtime import keep_freed_memory
     keep_freed_memory()
+    exit_cleanly_on_sigterm()
     try:
-        main(sys.argv[1:] if argv is None else argv)
+        result = main(sys.argv[1:] if argv is None else argv)
     except (MissingDataError, CheckpointMismatchError, ValueError, OSError, EOFError) as err:
         if os.environ.get("PRETRAIN_GNNS_TRACEBACK"):
             raise
         print(f"error: {error_line(err)}\n(set PRETRAIN_GNNS_TRACEBACK=1 for the traceback)", file=sys.stderr)
         sys.exit(2)
+    if isinstance(result, int) and not isinstance(result, bool):
+        sys.exit(result)  # a main that returns its exit code (chem.download)
+
+
+def exit_cleanly_on_sigterm() -> None:
+    """SIGTERM (a scheduler's stop, ``kill``, a timeout) unwinds like an exception, exit code 143:
+    temporary files of unfinished writes are removed and the last complete outputs stay, instead of
+    the process vanishing mid-write. (kill -9 cannot be caught: the next run cleans up after it.)"""
+    import signal
+    import sys
+    import threading
+    if threading.current_thread() is not threading.main_thread():
+        return  # signal handlers can only be set from the main thread
+
+    def stop(signum, _frame):
+        sys.exit(128 + signum)
+    signal.signal(signal.SIGTERM, stop)
 
 
 def error_line(err: BaseException) -> str:

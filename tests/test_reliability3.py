@@ -118,9 +118,10 @@ def ft_argv(root: str, out, *extra) -> list:
 
 
 # ---------------------------------------------------------------------------------------------- precision
-def test_precision_by_capability_both_branches():
+def test_precision_by_capability_both_branches(monkeypatch):
     """The capability is injectable: bf16 is refused without native support and auto picks fp32 there;
     with AVX512-BF16/AMX bf16 runs and auto picks it; fp32 is never changed."""
+    monkeypatch.delenv("PRETRAIN_GNNS_FORCE_BF16", raising=False)
     from pretrain_gnns.runtime import native_bf16, resolve_precision
     avx2, amx = frozenset(AVX2.split()), frozenset(AMX.split())
     assert not native_bf16("cpu", avx2) and native_bf16("cpu", amx)
@@ -474,3 +475,36 @@ def test_kill9_of_embed_leaves_no_worker(nci, tmp_path):
 def test_kill9_of_the_demo_leaves_no_fine_tuning_run(tmp_path):
     _kill9_leaves_nothing(["-m", "chem.demo", "--finetune-epochs", "100", "--seeds", "0", "--jobs", "2",
                            "--output-dir", str(tmp_path / "demo")], 2, timeout=240)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="/proc and PR_SET_PDEATHSIG are Linux's")
+def test_sigterm_of_embed_leaves_nothing_half_written(nci, tmp_path):
+    """SIGTERM used to end the process mid-write, leaving its hidden temporary folder beside --out."""
+    big = tmp_path / "in" / "m.smi"
+    big.parent.mkdir()
+    with open(nci) as f:
+        big.write_text(f.read() * 3)
+    out_dir = tmp_path / "out"
+    out_dir.mkdir()
+    env = {**os.environ, "PYTHONPATH": REPO, "OMP_NUM_THREADS": "1"}
+    proc = subprocess.Popen([sys.executable, "-m", "chem.embed", "--model", SHIPPED, "--smiles-file", str(big),
+                             "--out", str(out_dir / "e.npy"), "--quiet", "--workers", "1"], env=env, cwd=REPO,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.time() + 120
+        while time.time() < deadline and not os.listdir(out_dir) and proc.poll() is None:
+            time.sleep(0.1)
+        assert os.listdir(out_dir), "the run never started writing"
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(60) == 128 + signal.SIGTERM
+        assert os.listdir(out_dir) == []  # no temporary folder, no lock, no half of e.npy
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+
+
+def test_download_into_a_data_root_that_is_a_file(tmp_path, capsys):
+    import chem.download
+    (tmp_path / "root").write_text("a file")
+    code, _, err = cli(chem.download.main, ["bbbp", "--data-root", tmp_path / "root", "--quiet"], capsys)
+    refused(code, err, "Not a directory", "root")
