@@ -104,6 +104,7 @@ def predict_chunk(model: torch.nn.Module, smiles: list[str], device: torch.devic
 
 def predict_smiles(model_path: str, smiles: list[str], device: str | None = "cpu", precision: str = "fp32") -> np.ndarray:
     """Probabilities (len(smiles), tasks), NaN rows where a molecule cannot be featurised."""
+    precision = resolve_precision(precision, device)
     model, _ = load_finetuned(model_path, device)
     dev = next(model.parameters()).device
     parts = [predict_chunk(model, list(smiles[i:i + CHUNK]), dev, precision)[0] for i in range(0, len(smiles), CHUNK)]
