@@ -430,7 +430,8 @@ def featurised_chunks(chunks: Iterator[list[str]], workers: int) -> Iterator[tup
     from collections import deque
 
     from pretrain_gnns.workers import worker_pool
-    with worker_pool(workers) as pool:
+    pool = worker_pool(workers)
+    try:
         pending: deque = deque()
         for smiles in chunks:
             pending.append((smiles, pool.submit(featurise_smiles, smiles)))
@@ -440,6 +441,11 @@ def featurised_chunks(chunks: Iterator[list[str]], workers: int) -> Iterator[tup
         while pending:
             head, fut = pending.popleft()
             yield head, fut.result()
+    except BaseException:
+        # An error, a closed generator or SIGTERM: drop the queued chunks instead of featurising them first.
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown()
 
 
 def output_paths(out: str, per_atom: bool) -> list[str]:

@@ -124,17 +124,41 @@ def run_main(main, argv: list[str] | None = None) -> None:
         sys.exit(result)  # a main that returns its exit code (chem.download)
 
 
+UNWIND_S = 20.0  # after SIGTERM, the longest a command spends removing its temporary files
+
+
 def exit_cleanly_on_sigterm() -> None:
     """SIGTERM (a scheduler's stop, ``kill``, a timeout) unwinds like an exception, exit code 143:
     temporary files of unfinished writes are removed and the last complete outputs stay, instead of
     the process vanishing mid-write. (kill -9 cannot be caught: the next run cleans up after it.)"""
+    import os
     import signal
     import sys
+    import sysconfig
     import threading
     if threading.current_thread() is not threading.main_thread():
         return  # signal handlers can only be set from the main thread
+    stdlib = sysconfig.get_paths()["stdlib"]
+    raised = []
 
-    def stop(signum, _frame):
+    def stop(signum, frame):
+        if raised:
+            return  # already unwinding: let the cleanup finish
+        where = frame.f_code.co_filename if frame is not None else ""
+        if where.startswith(stdlib) and "site-packages" not in where:
+            # Inside the standard library (a pool's lock or queue, a logging fork hook that ignores
+            # exceptions): raising there can be swallowed or leave a lock held. Ask again shortly,
+            # once the interrupted code is back in the project's or a library's.
+            retry = threading.Timer(0.05, os.kill, (os.getpid(), signum))
+            retry.daemon = True
+            retry.start()
+            return
+        raised.append(signum)
+        # Unwinding may still wait on something the signal interrupted: never longer than UNWIND_S,
+        # then leave without cleanup, as the default action would have at once.
+        timer = threading.Timer(UNWIND_S, os._exit, (128 + signum,))
+        timer.daemon = True
+        timer.start()
         sys.exit(128 + signum)
     signal.signal(signal.SIGTERM, stop)
 

@@ -95,35 +95,36 @@ def output_lock(path: str, flag: str = "") -> Iterator[None]:
         return
     lock = os.path.join(os.path.dirname(os.path.abspath(path)), f".{os.path.basename(path)}.lock")
     os.makedirs(os.path.dirname(lock), exist_ok=True)
-    while True:
-        f = open(lock, "a+")
-        try:
-            fcntl.flock(f.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            f.seek(0)
-            holder = f.read().strip()
-            f.close()
-            name = f"{flag} {path}" if flag else path
-            raise ValueError(f"{name}: another run (pid {holder or '?'}) is writing this output now; wait for it "
-                             "or choose another name") from None
-        # The holder before us may have removed the file after we opened it: then lock the new one.
-        try:
-            same = os.stat(lock).st_ino == os.fstat(f.fileno()).st_ino
-        except FileNotFoundError:
-            same = False
-        if same:
-            break
-        f.close()
+    f, held = None, False
     try:
+        while not held:
+            f = open(lock, "a+")
+            try:
+                fcntl.flock(f.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                f.seek(0)
+                holder = f.read().strip()
+                name = f"{flag} {path}" if flag else path
+                raise ValueError(f"{name}: another run (pid {holder or '?'}) is writing this output now; wait for "
+                                 "it or choose another name") from None
+            # The holder before us may have removed the file after we opened it: then lock the new one.
+            try:
+                held = os.stat(lock).st_ino == os.fstat(f.fileno()).st_ino
+            except FileNotFoundError:
+                held = False
+            if not held:
+                f.close()
         f.seek(0)
         f.truncate()
         f.write(str(os.getpid()))
         f.flush()
         yield
     finally:
-        with contextlib.suppress(OSError):
-            os.remove(lock)
-        f.close()
+        if held:  # removed only by its holder (also when a signal interrupts the block)
+            with contextlib.suppress(OSError):
+                os.remove(lock)
+        if f is not None:
+            f.close()
 
 
 def write_text(path: str, text: str) -> None:

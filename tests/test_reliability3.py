@@ -483,7 +483,7 @@ def test_sigterm_of_embed_leaves_nothing_half_written(nci, tmp_path):
     big = tmp_path / "in" / "m.smi"
     big.parent.mkdir()
     with open(nci) as f:
-        big.write_text(f.read() * 3)
+        big.write_text(f.read() * 12)  # ~60,000 molecules: still embedding when the signal comes
     out_dir = tmp_path / "out"
     out_dir.mkdir()
     env = {**os.environ, "PYTHONPATH": REPO, "OMP_NUM_THREADS": "1"}
@@ -492,9 +492,11 @@ def test_sigterm_of_embed_leaves_nothing_half_written(nci, tmp_path):
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         deadline = time.time() + 120
-        while time.time() < deadline and not os.listdir(out_dir) and proc.poll() is None:
+        def writing() -> bool:
+            return any(f.startswith(".embed_") for f in os.listdir(out_dir))
+        while time.time() < deadline and not writing() and proc.poll() is None:
             time.sleep(0.1)
-        assert os.listdir(out_dir), "the run never started writing"
+        assert writing(), "the run never started writing"
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(60) == 128 + signal.SIGTERM
         assert os.listdir(out_dir) == []  # no temporary folder, no lock, no half of e.npy
@@ -508,3 +510,11 @@ def test_download_into_a_data_root_that_is_a_file(tmp_path, capsys):
     (tmp_path / "root").write_text("a file")
     code, _, err = cli(chem.download.main, ["bbbp", "--data-root", tmp_path / "root", "--quiet"], capsys)
     refused(code, err, "Not a directory", "root")
+
+
+def test_two_pretraining_runs_on_one_output_name(zinc_file, tmp_path, capsys):
+    from pretrain_gnns.files import output_lock
+    with output_lock(str(tmp_path / "enc.pth")):
+        code, out, err = cli(chem.pretrain_attrmasking.main, pretrain_argv(zinc_file, tmp_path / "enc"), capsys)
+    refused(code, err, "--output_model_file", "another run")
+    assert "epoch" not in out and not os.path.exists(tmp_path / "enc.pth")
