@@ -518,3 +518,34 @@ def test_two_pretraining_runs_on_one_output_name(zinc_file, tmp_path, capsys):
         code, out, err = cli(chem.pretrain_attrmasking.main, pretrain_argv(zinc_file, tmp_path / "enc"), capsys)
     refused(code, err, "--output_model_file", "another run")
     assert "epoch" not in out and not os.path.exists(tmp_path / "enc.pth")
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="signals as on Linux")
+def test_sigterm_of_pretraining_then_resume_is_bit_exact(zinc_file, tmp_path):
+    """SIGTERM now unwinds (exit 143, no temporary file left); --resume then gives the uninterrupted run's
+    encoder bit for bit."""
+    argv = ["--smiles-file", zinc_file, "--max-molecules", "1500", "--epochs", "3", "--batch_size", "32",
+            "--seed", "0", *TINY]
+    env = {**os.environ, "PYTHONPATH": REPO, "OMP_NUM_THREADS": "1"}  # both runs alike: one thread
+    script = [sys.executable, os.path.join(REPO, "chem", "pretrain_attrmasking.py"), *argv]
+    ref = tmp_path / "ref"
+    assert subprocess.run(script + ["--output_model_file", str(ref)], env=env, cwd=REPO,
+                          stdout=subprocess.DEVNULL).returncode == 0
+    (tmp_path / "run").mkdir()
+    out = tmp_path / "run" / "enc"
+    cmd = script + ["--output_model_file", str(out)]
+    proc = subprocess.Popen(cmd, env=env, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.time() + 180
+        while time.time() < deadline and not os.path.exists(str(out) + ".pth.state.pt") and proc.poll() is None:
+            time.sleep(0.05)
+        assert proc.poll() is None, "finished before the signal: make the run longer"
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(60) == 128 + signal.SIGTERM
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert sorted(os.listdir(tmp_path / "run")) == ["enc.pth.state.pt"]  # no model, no temporary file, no lock
+    assert subprocess.run(cmd + ["--resume"], env=env, cwd=REPO, stdout=subprocess.DEVNULL).returncode == 0
+    a, b = torch.load(str(ref) + ".pth"), torch.load(str(out) + ".pth")
+    assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
