@@ -372,6 +372,13 @@ def test_demo_seed_named_twice(capsys):
     refused(code, err, "--seeds", "twice")
 
 
+@pytest.mark.parametrize("flag", ["--threads", "--jobs", "--pretrain-epochs"])
+def test_demo_counts_below_one(flag, capsys):
+    """--threads 0 failed inside each worker with a RuntimeError traceback."""
+    code, _, err = cli(chem.demo.main, [flag, "0"], capsys)
+    refused(code, err, flag)
+
+
 def test_demo_table_keeps_its_columns_with_long_names(capsys):
     s = {"best_val_mean": 0.857, "best_val_std": 0.003, "last_mean": 0.861, "last_std": 0.002}
     chem.demo.print_table({"no pre-training": s, "pre-trained (gin_supervised_attrmasking_long_name)": s}, 3, 20)
