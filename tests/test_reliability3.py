@@ -556,3 +556,11 @@ def test_sigterm_of_pretraining_then_resume_is_bit_exact(zinc_file, tmp_path):
     assert subprocess.run(cmd + ["--resume"], env=env, cwd=REPO, stdout=subprocess.DEVNULL).returncode == 0
     a, b = torch.load(str(ref) + ".pth"), torch.load(str(out) + ".pth")
     assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+
+
+def test_probe_out_checked_before_the_probes(tmp_path, capsys):
+    import chem.probe
+    (tmp_path / "p.csv").mkdir()
+    code, out, err = cli(chem.probe.main, ["--model", "random", "--dataset", "bace", "--out", tmp_path / "p.csv"], capsys)
+    refused(code, err, "--out", "p.csv", "directory")
+    assert "ROC-AUC" not in out
