@@ -25,20 +25,20 @@ DATASET = "chembl2321810"
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from pretrain_gnns.cli_args import add_precision_arg, positive_int
+    from pretrain_gnns.cli_args import add_precision_arg
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--model", default=DEFAULT_MODEL, help="pre-trained encoder to fine-tune from (a .pth of GIN 5x300; "
                    "default: this project's shipped supervised + AttrMasking GIN)")
     p.add_argument("--output-dir", default="runs/demo", help="where checkpoints, CSVs and JSONs go")
     p.add_argument("--seeds", default="0,1,2", help="fine-tuning seeds (weights, dropout, batch order), comma-separated")
-    p.add_argument("--finetune-epochs", type=positive_int, default=20, help="fine-tuning epochs on CHEMBL2321810")
-    p.add_argument("--jobs", type=positive_int, default=2, help="fine-tuning runs at once, in worker processes")
-    p.add_argument("--threads", type=positive_int, default=None, help="torch CPU threads per run (default: cores / jobs)")
+    p.add_argument("--finetune-epochs", type=int, default=20, help="fine-tuning epochs on CHEMBL2321810")
+    p.add_argument("--jobs", type=int, default=2, help="fine-tuning runs at once, in worker processes")
+    p.add_argument("--threads", type=int, default=None, help="torch CPU threads per run (default: cores / jobs)")
     p.add_argument("--device", default="cpu", help="cpu, cuda or cuda:N")
     add_precision_arg(p)
     p.add_argument("--pretrain-inline", action="store_true",
                    help="also pre-train AttrMasking on RDKit's NCI + WEHI molecules here and fine-tune from it")
-    p.add_argument("--pretrain-epochs", type=positive_int, default=3, help="with --pretrain-inline: AttrMasking epochs")
+    p.add_argument("--pretrain-epochs", type=int, default=3, help="with --pretrain-inline: AttrMasking epochs")
     return p
 
 
@@ -126,8 +126,10 @@ def print_table(summary: dict, n_seeds: int, epochs: int) -> None:
 def main(argv: list[str] | None = None) -> dict:
     args = build_parser().parse_args(argv)
     seeds = parse_seeds(args.seeds)
-    if args.finetune_epochs < 1:
-        raise ValueError(f"--finetune-epochs must be at least 1, got {args.finetune_epochs}")
+    for flag, value in (("--finetune-epochs", args.finetune_epochs), ("--jobs", args.jobs),
+                        ("--threads", args.threads), ("--pretrain-epochs", args.pretrain_epochs)):
+        if value is not None and value < 1:  # --threads 0 used to fail inside every worker
+            raise ValueError(f"{flag} must be at least 1, got {value}")
     if not os.path.isfile(args.model):
         raise FileNotFoundError(f"pre-trained model not found: {args.model} (pass --model PATH)")
     from pretrain_gnns.files import check_folder_writable
