@@ -12,8 +12,10 @@ import os
 
 import torch
 
-from chem.datasets import MOLECULENET
-from chem.loader import MoleculeDataset, load_dataset
+from chem.csv_dataset import add_own_data_args, load_labelled
+from chem.datasets import MOLECULENET, REGRESSION, task_type
+from chem.explicit_split import check_not_empty, explicit_split
+from chem.loader import MoleculeDataset
 from chem.model import GNN_graphpred
 from chem.predict import write_model_card
 from pretrain_gnns.architecture import checkpoint_gnn_type
@@ -22,6 +24,8 @@ from pretrain_gnns.data_root import ENV_DATA
 from pretrain_gnns.cli_args import HelpFormatter, add_finetune_args
 from pretrain_gnns.finetune_loop import output_stem, per_seed_args, run_finetune, save_model
 from pretrain_gnns.graphstore import make_loader
+from pretrain_gnns.regression import TargetScaler
+from pretrain_gnns.regression_loop import run_finetune_regression
 from pretrain_gnns.runtime import adam, resolve_device, seed_everything
 from pretrain_gnns.splitters import random_scaffold_split, random_split, scaffold_split
 from pretrain_gnns.zoo import add_model_dir_arg, resolve_input_model_arg
@@ -34,7 +38,8 @@ def build_parser() -> argparse.ArgumentParser:
     add_finetune_args(p, epochs=100, batch_help="training batch size", gnn_types=list(GNN_graphpred.encoder_cls.CONVS),
                       workers_help="DataLoader worker processes (batches are cut in one go; 0 is fastest on 2 cores)")
     p.add_argument("--lr_scale", type=float, default=1, help="relative learning rate of the prediction head (and attention pooling)")
-    p.add_argument("--dataset", default="tox21", help=f"dataset name: {', '.join(MOLECULENET)}, mutag, or chembl2321810 (shipped with RDKit)")
+    p.add_argument("--dataset", default="tox21", help=f"dataset name: {', '.join(MOLECULENET)}, mutag, chembl2321810 "
+                   f"(shipped with RDKit), or the regression sets {', '.join(REGRESSION)}; or --data (below)")
     p.add_argument("--input_model_file", default="", help="pre-trained encoder to start from: a state_dict file or a "
                    "zoo name (python -m pretrain_gnns.zoo list; sets --gnn_type, --num_layer, --emb_dim, --JK from "
                    "the entry); '' = random init")
@@ -43,16 +48,30 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=42, help="seed for the random and random_scaffold splits")
     p.add_argument("--split", default="scaffold", choices=["scaffold", "random", "random_scaffold"], help="dataset split")
     p.add_argument("--data-root", dest="data_root", default=None, help=f"folder holding <dataset>/raw/ (default: ${ENV_DATA} or ./dataset)")
+    add_own_data_args(p)
     return p
 
 
-def split_dataset(dataset: MoleculeDataset, split: str, seed: int):
-    if split == "scaffold":
-        return scaffold_split(dataset, dataset.smiles_list, null_value=0, frac_train=0.8, frac_valid=0.1, frac_test=0.1)
-    if split == "random":
-        return random_split(dataset, null_value=0, frac_train=0.8, frac_valid=0.1, frac_test=0.1, seed=seed)
-    return random_scaffold_split(dataset, dataset.smiles_list, null_value=0, frac_train=0.8, frac_valid=0.1,
-                                 frac_test=0.1, seed=seed)
+def split_dataset(dataset: MoleculeDataset, split: str, seed: int, split_column: str | None = None,
+                  split_file: str | None = None):
+    """(train, valid, test): a user's split column or file when given, else --split; none may be empty."""
+    if split_column or split_file:
+        parts = explicit_split(dataset, split_column, split_file)
+    elif split == "scaffold":
+        parts = scaffold_split(dataset, dataset.smiles_list, null_value=0, frac_train=0.8, frac_valid=0.1, frac_test=0.1)
+    elif split == "random":
+        parts = random_split(dataset, null_value=0, frac_train=0.8, frac_valid=0.1, frac_test=0.1, seed=seed)
+    else:
+        parts = random_scaffold_split(dataset, dataset.smiles_list, null_value=0, frac_train=0.8, frac_valid=0.1,
+                                      frac_test=0.1, seed=seed)
+    check_not_empty(parts, split_name(split, split_column, split_file))
+    return parts
+
+
+def split_name(split: str, split_column: str | None = None, split_file: str | None = None) -> str:
+    if split_column:
+        return f"split column {split_column!r}"
+    return f"split file {split_file}" if split_file else split
 
 
 def param_groups(model: GNN_graphpred, lr: float, lr_scale: float) -> list[dict]:
@@ -68,17 +87,20 @@ def main(argv: list[str] | None = None) -> dict:
     """Fine-tune once per run seed (--runseed, or each of --runseeds); returns the last run's summary."""
     args = build_parser().parse_args(argv)
     resolve_input_model_arg(args)
+    if args.data:  # a user's file: results and model card are named for it
+        args.dataset = os.path.basename(args.data).split(".")[0] or "data"
     runs = per_seed_args(args)  # refuses clashing output names before any work
     device = resolve_device(args.device)
-    dataset = load_dataset(args.dataset, args.data_root)
+    dataset = load_labelled(args)
     return [finetune_one(run, dataset, device) for run in runs][-1]
 
 
 def finetune_one(args: argparse.Namespace, dataset: MoleculeDataset, device: torch.device) -> dict:
     """One run seed: split, loaders, model, training, result files (and --save-model)."""
     seed_everything(args.runseed)
-    train, valid, test = split_dataset(dataset, args.split, args.seed)
-    print(f"[{args.dataset}] {len(dataset)} molecules, {dataset.num_tasks} tasks; split {args.split}: "
+    train, valid, test = split_dataset(dataset, args.split, args.seed, args.split_column, args.split_file)
+    print(f"[{args.dataset}] {len(dataset)} molecules, {dataset.num_tasks} tasks; "
+          f"split {split_name(args.split, args.split_column, args.split_file)}: "
           f"{len(train)}/{len(valid)}/{len(test)}; run seed {args.runseed}", flush=True)
     loaders = {"train": make_loader(train, args.batch_size, shuffle=True, num_workers=args.num_workers),
                "train_eval": make_loader(train, EVAL_BATCH), "valid": make_loader(valid, EVAL_BATCH),
@@ -92,14 +114,21 @@ def finetune_one(args: argparse.Namespace, dataset: MoleculeDataset, device: tor
     model.to(device)
     optimizer = adam(param_groups(model, args.lr, args.lr_scale), lr=args.lr, weight_decay=args.decay)
     stem = output_stem(args.filename, args.dataset, args.gnn_type, args.input_model_file, args.runseed)
-    summary = run_finetune(model, optimizer, loaders, args.epochs, device, os.path.join(args.output_dir, stem),
-                           config={**vars(args), "num_tasks": dataset.num_tasks,
-                                   "split_sizes": [len(train), len(valid), len(test)]},
-                           eval_train=bool(args.eval_train), precision=args.precision, progress=not args.quiet)
+    config = {**vars(args), "num_tasks": dataset.num_tasks, "split_sizes": [len(train), len(valid), len(test)]}
+    prefix = os.path.join(args.output_dir, stem)
+    scaler = None
+    if task_type(dataset.spec) == "regression":
+        scaler = TargetScaler.fit(train.graph_attr("y"), dataset.meta["tasks"])  # the training split's mean and std
+        summary = run_finetune_regression(model, optimizer, loaders, args.epochs, device, prefix, config, scaler,
+                                          eval_train=bool(args.eval_train), precision=args.precision,
+                                          progress=not args.quiet)
+    else:
+        summary = run_finetune(model, optimizer, loaders, args.epochs, device, prefix, config=config,
+                               eval_train=bool(args.eval_train), precision=args.precision, progress=not args.quiet)
     save_model(model, args.save_model)
     if args.save_model:
         # the model card holds the architecture block that check_architecture reads back
-        write_model_card(args.save_model, args, dataset.meta["tasks"], summary)
+        write_model_card(args.save_model, args, dataset.meta["tasks"], summary, scaler, dataset.spec.smiles_column)
     return summary
 
 

@@ -1,4 +1,5 @@
-"""Predict with a fine-tuned model: one probability column per task, row-aligned with the input.
+"""Predict with a fine-tuned model: one column per task (a probability, or for a regression model the
+value in the target's units), row-aligned with the input.
 
     python chem/finetune.py --dataset bbbp --input_model_file gcn_supervised_contextpred \\
         --model-dir ../shared/data/checkpoints/chem --save-model runs/bbbp.pth
@@ -8,8 +9,9 @@
 best-validation one) and writes ``m.json`` beside it: the architecture, the task names, dataset,
 split, the epoch saved, its test ROC-AUC, and package versions. ``predict`` rebuilds the model from
 the JSON, loads the weights strictly, and writes ``row, smiles, valid, <task>...`` (sigmoid of the
-logits). A molecule that cannot be featurised has ``valid`` 0 and empty probabilities, and is listed
-with its reason in ``<out>.skipped.csv``. The output is written to a temporary file and renamed.
+logits; for regression, the outputs times the training split's std plus its mean, from the card). A
+molecule that cannot be featurised has ``valid`` 0 and empty values, and is listed with its reason in
+``<out>.skipped.csv``. The output is written to a temporary file and renamed.
 """
 from __future__ import annotations
 
@@ -18,6 +20,7 @@ import csv
 import json
 import os
 import time
+from typing import Callable
 
 import numpy as np
 import torch
@@ -26,6 +29,7 @@ from chem.embed import CHUNK, add_smiles_input_args, read_smiles_chunks
 from chem.features import featurise_smiles
 from pretrain_gnns.files import atomic_write, write_json
 from pretrain_gnns.graphstore import GraphStore
+from pretrain_gnns.regression import TargetScaler
 from pretrain_gnns.runtime import autocast, package_versions, resolve_device
 
 CARD_FORMAT = 1
@@ -36,8 +40,10 @@ def card_path(model_path: str) -> str:
     return os.path.splitext(model_path)[0] + ".json"
 
 
-def write_model_card(model_path: str, args: argparse.Namespace, tasks: list[str], summary: dict) -> str:
-    """The JSON beside a --save-model file: what predict needs to rebuild the model, and its record."""
+def write_model_card(model_path: str, args: argparse.Namespace, tasks: list[str], summary: dict,
+                     scaler: TargetScaler | None = None, smiles_column: str | None = None) -> str:
+    """The JSON beside a --save-model file: what predict needs to rebuild the model (and, for regression,
+    to turn its outputs back into the target's units), and its record."""
     card = {
         "format": CARD_FORMAT, "kind": "chem GNN_graphpred (fine-tuned)",
         "architecture": {"gnn_type": args.gnn_type, "num_layer": args.num_layer, "emb_dim": args.emb_dim,
@@ -46,14 +52,40 @@ def write_model_card(model_path: str, args: argparse.Namespace, tasks: list[str]
         "tasks": list(tasks), "dataset": args.dataset, "split": args.split, "split_seed": args.seed,
         "runseed": args.runseed, "input_model_file": args.input_model_file or None,
         "saved_epoch": summary["epochs"], "selection": "last epoch (the weights after the final epoch)",
-        "test_roc_auc": summary["test_last"], "valid_roc_auc": summary["val_last"],
-        "best_val_epoch": summary["best_epoch"], "test_roc_auc_at_best_val_epoch": summary["test_at_best_val"],
+        **card_scores(summary), "best_val_epoch": summary["best_epoch"],
         "precision": args.precision, "versions": package_versions(),
         "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "task_type": "regression" if scaler is not None else "classification",
     }
+    if getattr(args, "data", None):
+        card.update(data=os.path.abspath(args.data), smiles_column=smiles_column)
+    if scaler is not None:  # outputs are standardised: predict turns them back with these
+        card["target_scaling"] = scaler.as_dict()
     path = card_path(model_path)
     write_json(path, card)
     return path
+
+
+def card_scores(summary: dict) -> dict:
+    """That epoch's scores under the metric's name: test_roc_auc ... or test_rmse (and MAE) ..."""
+    metric = summary.get("metric", "roc_auc")
+    scores = {f"test_{metric}": summary["test_last"], f"valid_{metric}": summary["val_last"],
+              f"test_{metric}_at_best_val_epoch": summary["test_at_best_val"]}
+    if metric == "rmse":
+        scores.update(test_mae=summary["test_mae_last"], test_mae_at_best_val_epoch=summary["test_mae_at_best_val"])
+    return scores
+
+
+def output_transform(card: dict) -> Callable[[torch.Tensor], np.ndarray]:
+    """What a model's outputs become: probabilities (sigmoid), or values in the target's units."""
+    if "target_scaling" in card:
+        scaler = TargetScaler.from_dict(card["target_scaling"])
+        return lambda outputs: scaler.to_units(outputs.float().cpu().numpy())
+    return probabilities
+
+
+def probabilities(logits: torch.Tensor) -> np.ndarray:
+    return torch.sigmoid(logits.float()).cpu().numpy()
 
 
 def load_finetuned(model_path: str, device: str | None = "cpu") -> tuple[torch.nn.Module, dict]:
@@ -79,8 +111,10 @@ def load_finetuned(model_path: str, device: str | None = "cpu") -> tuple[torch.n
 
 @torch.no_grad()
 def predict_chunk(model: torch.nn.Module, smiles: list[str], device: torch.device, precision: str = "fp32",
-                  batch_size: int = EVAL_BATCH) -> tuple[np.ndarray, np.ndarray, list]:
-    """(probabilities (n, tasks) with NaN rows for invalid molecules, valid mask, skipped (pos, reason))."""
+                  batch_size: int = EVAL_BATCH, output: Callable[[torch.Tensor], np.ndarray] = probabilities,
+                  ) -> tuple[np.ndarray, np.ndarray, list]:
+    """(predictions (n, tasks) with NaN rows for invalid molecules, valid mask, skipped (pos, reason));
+    ``output``: probabilities, or ``output_transform(card)``."""
     feats = featurise_smiles(smiles)
     kept = feats["kept"]
     store = GraphStore.from_parts(feats["nodes"], feats["bonds"], feats["bond_feats"], feats["n_counts"],
@@ -91,32 +125,35 @@ def predict_chunk(model: torch.nn.Module, smiles: list[str], device: torch.devic
         batch = store.batch(idx).to(device)
         with autocast(device, precision):
             logits = model(batch)
-        out[kept[idx]] = torch.sigmoid(logits.float()).cpu().numpy()
+        out[kept[idx]] = output(logits)
     valid = np.zeros(len(smiles), dtype=bool)
     valid[kept] = True
     return out, valid, feats["skipped"]
 
 
 def predict_smiles(model_path: str, smiles: list[str], device: str | None = "cpu", precision: str = "fp32") -> np.ndarray:
-    """Probabilities (len(smiles), tasks), NaN rows where a molecule cannot be featurised."""
-    model, _ = load_finetuned(model_path, device)
-    dev = next(model.parameters()).device
-    parts = [predict_chunk(model, list(smiles[i:i + CHUNK]), dev, precision)[0] for i in range(0, len(smiles), CHUNK)]
+    """Probabilities, or values in the target's units, (len(smiles), tasks); NaN rows where a molecule
+    cannot be featurised."""
+    model, card = load_finetuned(model_path, device)
+    dev, output = next(model.parameters()).device, output_transform(card)
+    parts = [predict_chunk(model, list(smiles[i:i + CHUNK]), dev, precision, output=output)[0]
+             for i in range(0, len(smiles), CHUNK)]
     return np.concatenate(parts) if parts else np.zeros((0, model.num_tasks), np.float32)
 
 
 def predict_file(model_path: str, smiles_file: str, out: str, smiles_column: str | None = None,
                  device: str | None = "cpu", precision: str = "fp32", chunk: int = CHUNK) -> dict:
     model, card = load_finetuned(model_path, device)
-    dev = next(model.parameters()).device
+    dev, output = next(model.parameters()).device, output_transform(card)
     tasks = card.get("tasks") or [f"task{i}" for i in range(model.num_tasks)]
+    smiles_column = smiles_column or card_smiles_column(smiles_file, card)
     rows = skipped = 0
     with atomic_write(out, newline="") as fo, atomic_write(out + ".skipped.csv", newline="") as fs:
         w, ws = csv.writer(fo), csv.writer(fs)
         w.writerow(["row", "smiles", "valid", *tasks])
         ws.writerow(["row", "smiles", "reason"])
         for smiles in read_smiles_chunks(smiles_file, smiles_column, chunk):
-            probs, valid, skips = predict_chunk(model, smiles, dev, precision)
+            probs, valid, skips = predict_chunk(model, smiles, dev, precision, output=output)
             for pos, why in skips:
                 ws.writerow([rows + pos, smiles[pos], why])
             w.writerows([rows + i, s, int(v), *(("%.9g" % p) if v else "" for p in probs[i])]
@@ -126,12 +163,24 @@ def predict_file(model_path: str, smiles_file: str, out: str, smiles_column: str
     return {"rows": rows, "skipped": skipped, "tasks": tasks, "files": [out, out + ".skipped.csv"]}
 
 
+def card_smiles_column(path: str, card: dict) -> str | None:
+    """The SMILES column the model was fine-tuned with (--data), when the file to predict has one so named."""
+    from chem.datasets import read_table
+    from chem.pretrain_data import is_smi_file
+    wanted = card.get("smiles_column")
+    if not wanted or is_smi_file(path) or not os.path.isfile(path):
+        return None
+    header = [str(c) for c in read_table(path, nrows=0).columns]
+    return wanted if wanted in header else None
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m chem.predict", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--model", required=True, help="a finetune.py --save-model file (its .json must be beside it)")
     add_smiles_input_args(p)
-    p.add_argument("--out", required=True, help="output CSV: row, smiles, valid, one probability column per task")
+    p.add_argument("--out", required=True, help="output CSV: row, smiles, valid, one column per task (a probability; "
+                   "for a regression model, the value in the target's units)")
     p.add_argument("--device", default="cpu", help="cpu, cuda or cuda:N")
     p.add_argument("--precision", choices=["fp32", "bf16"], default="fp32", help="bf16 autocast (opt-in)")
     return p

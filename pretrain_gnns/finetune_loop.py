@@ -55,14 +55,17 @@ def graph_logits(model: torch.nn.Module, batch) -> torch.Tensor:
 
 
 def train_epoch(model: torch.nn.Module, loader, optimizer: torch.optim.Optimizer, device: torch.device,
-                target: str = "y", precision: str = "fp32", progress: bool = True, desc: str = "train") -> float:
+                target: str = "y", precision: str = "fp32", progress: bool = True, desc: str = "train",
+                loss_fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] = masked_bce_loss) -> float:
+    """One epoch; ``loss_fn(outputs, targets)``: the masked BCE of classification, or regression's
+    MSE on standardised targets (pretrain_gnns/regression.py)."""
     model.train()
     total, count = 0.0, 0
     for batch in tqdm(loader, desc=desc, leave=False, disable=not progress):
         batch = batch.to(device)
         with autocast(device, precision):
             logits = graph_logits(model, batch)
-        loss = masked_bce_loss(logits.float(), batch[target])
+        loss = loss_fn(logits.float(), batch[target])
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
