@@ -1,5 +1,6 @@
 """Figures of a sweep (matplotlib, the 'plot' extra): pre-training gain per dataset with negative transfer
-marked, and validation/test ROC-AUC per epoch with the spread over seeds."""
+marked, and validation/test ROC-AUC (or RMSE) per epoch with the spread over seeds. A gain is what
+``Summary.gain`` says: a higher ROC-AUC, or a lower RMSE."""
 from __future__ import annotations
 
 import math
@@ -8,6 +9,7 @@ from collections import defaultdict
 import numpy as np
 
 from pretrain_gnns.files import atomic_write
+from pretrain_gnns.task_types import METRICS, Metric
 from tools.results import RULE_LABELS, RunResult, Summary
 from tools.result_tables import name
 
@@ -61,21 +63,23 @@ def gain_figure(s: Summary, rule: str, path: str) -> bool:
         ax.grid(axis="y", alpha=0.3)
         ax.margins(y=0.2)
     for ax in axes[:, 0]:
-        ax.set_ylabel("ROC-AUC gain (× 100, percentage points)")
+        ax.set_ylabel("ROC-AUC gain (× 100, percentage points)" if s.metric.higher_is_better
+                      else "RMSE reduction (target's units)")
     for ax in list(axes.flat)[len(configs):]:
         ax.set_visible(False)
     from matplotlib.patches import Patch
     fig.legend(handles=[Patch(color=POSITIVE, label="gain (pre-training helps)"),
                         Patch(color=NEGATIVE, label="negative transfer (pre-training hurts)")],
                loc="lower center", ncol=2, frameon=False, bbox_to_anchor=(0.5, 0.0))
-    fig.suptitle(f"Gain of pre-training over no pre-training, {RULE_LABELS[rule]}\n"
+    fig.suptitle(f"Gain of pre-training over no pre-training ({s.metric.label}"
+                 f"{'' if s.metric.higher_is_better else ': lower is better, a reduction is a gain'}), {RULE_LABELS[rule]}\n"
                  "(mean over seeds; error bar = 1 standard error of the difference, per dataset)", fontsize=11)
     fig.tight_layout(rect=(0, 0.6 / fig.get_figheight(), 1, 1))
     _save(fig, path)
     return True
 
 
-def curves_figure(runs: list[RunResult], dataset: str, path: str) -> bool:
+def curves_figure(runs: list[RunResult], dataset: str, path: str, metric: Metric = METRICS["roc_auc"]) -> bool:
     """Validation (left) and test (right) ROC-AUC per epoch on one dataset: a line per configuration =
     mean over seeds, band = +-1 sample standard deviation (ddof=1) over seeds."""
     per_config: dict[str, list[RunResult]] = defaultdict(list)
@@ -95,11 +99,11 @@ def curves_figure(runs: list[RunResult], dataset: str, path: str) -> bool:
                     marker="o" if len(epochs) <= 10 else None, markersize=3)
             ax.fill_between(epochs, mean - std, mean + std, color=colours(i), alpha=0.2, linewidth=0)
     for ax, what in zip(axes, ("Validation", "Test")):
-        ax.set_title(f"{what} ROC-AUC on {name(dataset)}")
+        ax.set_title(f"{what} {metric.label.split(' ')[0]} on {name(dataset)}")
         ax.set_xlabel("epoch")
         ax.grid(alpha=0.3)
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-        ax.set_ylabel("ROC-AUC × 100")
+        ax.set_ylabel(metric.label + ("" if metric.higher_is_better else " (lower is better)"))
     ncol = min(3, len(per_config))
     legend_rows = math.ceil(len(per_config) / ncol)
     fig.set_figheight(4.2 + 0.25 * legend_rows)
