@@ -62,6 +62,11 @@ def train_epoch(model: torch.nn.Module, loader, optimizer: torch.optim.Optimizer
     model.train()
     total, count = 0.0, 0
     for batch in tqdm(loader, desc=desc, leave=False, disable=not progress):
+        if batch.num_nodes < 2:
+            # batch norm cannot train on a single atom: a last batch holding one one-atom molecule
+            # (FreeSolv's methane) is skipped rather than ending the run (it would raise, so no run that
+            # finished before ever took this branch)
+            continue
         batch = batch.to(device)
         with autocast(device, precision):
             logits = graph_logits(model, batch)
