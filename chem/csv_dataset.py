@@ -17,7 +17,7 @@ import os
 
 import pandas as pd
 
-from chem.datasets import DatasetSpec, read_table, task_type
+from chem.datasets import SPECS, DatasetSpec, read_table, task_type
 from chem.loader import MoleculeDataset, load_dataset
 from chem.pretrain_data import is_smi_file, smiles_file_root, sniff_smiles_column
 from pretrain_gnns.task_types import CLASSIFICATION, REGRESSION, TASK_TYPES, check_named_task, check_targets
@@ -88,8 +88,9 @@ def load_labelled(args: argparse.Namespace, log=print, **kwargs) -> MoleculeData
     """--data (a user's file) or --dataset (a named one, whose task type is in its table row)."""
     if getattr(args, "data", None):
         return load_csv_dataset(args.data, args.smiles_column, args.targets, args.task, args.split_column, log=log)
+    if args.dataset in SPECS:  # refused before any featurising
+        check_named_task(args.dataset, task_type(SPECS[args.dataset]), getattr(args, "task", None))
     dataset = load_dataset(args.dataset, args.data_root, **kwargs)
-    check_named_task(args.dataset, task_type(dataset.spec), getattr(args, "task", None))
     if task_type(dataset.spec) != CLASSIFICATION:  # the paper's sets keep their log as it was
         log(f"[{args.dataset}] task type {task_type(dataset.spec)} (the dataset table's)", flush=True)
     return dataset
