@@ -110,3 +110,12 @@ def test_named_regression_sets_two_epochs(name, molecules, column, moleculenet_r
     assert result["test_last"] == summary["test_last"]
     header = open(tmp_path / f"{name}_gin_scratch_seed0.csv").readline().strip().split(",")
     assert header == ["epoch", "train_loss", "train_rmse", "val_rmse", "test_rmse", "val_mae", "test_mae", "seconds"]
+
+
+def test_regression_sets_download_with_their_checksums(shared_data, tmp_path):
+    from chem.download import download_dataset
+    for name in ("esol", "freesolv", "lipophilicity"):
+        raw = os.path.join(shared_data, "moleculenet", name, "raw")
+        (source,) = os.listdir(raw)
+        dest = download_dataset(name, str(tmp_path), url="file://" + os.path.join(raw, source), progress=False)
+        assert os.path.basename(dest) == os.path.basename(SPECS[name].url) == source  # checked against SPECS' sha256
