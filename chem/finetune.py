@@ -1,9 +1,11 @@
-"""Fine-tune a chem GNN on a MoleculeNet dataset (the original's finetune.py, same flags and defaults).
+"""Fine-tune a chem GNN on a MoleculeNet dataset (the original's finetune.py, same flags and defaults),
+a regression set (esol, freesolv, lipophilicity) or your own file (--data; chem/csv_dataset.py).
 
-Writes <output-dir>/<filename>.csv (one row per epoch) and <filename>.json (test ROC-AUC at the
-best-validation epoch and at the last epoch, config, seeds, versions). --save-model m.pth saves the
-model after the last epoch (not the best-validation one) and m.json beside it (architecture, task
-names, dataset, split, that epoch's test ROC-AUC, versions), which ``python -m chem.predict`` reads.
+Writes <output-dir>/<filename>.csv (one row per epoch) and <filename>.json (test ROC-AUC, or for
+regression test RMSE and MAE, at the best-validation epoch and at the last epoch, config, seeds,
+versions). --save-model m.pth saves the model after the last epoch (not the best-validation one) and
+m.json beside it (architecture, task names, dataset, split, that epoch's test score, for regression
+the training split's mean and std, versions), which ``python -m chem.predict`` reads.
 """
 from __future__ import annotations
 

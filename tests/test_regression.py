@@ -119,3 +119,20 @@ def test_regression_sets_download_with_their_checksums(shared_data, tmp_path):
         (source,) = os.listdir(raw)
         dest = download_dataset(name, str(tmp_path), url="file://" + os.path.join(raw, source), progress=False)
         assert os.path.basename(dest) == os.path.basename(SPECS[name].url) == source  # checked against SPECS' sha256
+
+
+def test_runseeds_and_save_model_work_for_regression(moleculenet_root, tmp_path):
+    """Seeds in one process write what separate --runseed runs write, each with its model and card."""
+    common = ["--dataset", "freesolv", "--data-root", moleculenet_root, "--epochs", "2", "--num_layer", "2",
+              "--emb_dim", "32", "--quiet", "--device", "cpu"]
+    finetune_main([*common, "--runseeds", "0,1", "--output-dir", str(tmp_path / "a"), "--filename", "s{seed}",
+                   "--save-model", str(tmp_path / "a" / "m{seed}.pth")])
+    alone = finetune_main([*common, "--runseed", "1", "--output-dir", str(tmp_path / "b"), "--filename", "s1"])
+    with open(tmp_path / "a" / "s1.json") as f:
+        together = json.load(f)
+    assert together["test_last"] == alone["test_last"] and together["test_mae_at_best_val"] == alone["test_mae_at_best_val"]
+    for seed in (0, 1):
+        with open(tmp_path / "a" / f"m{seed}.json") as f:
+            card = json.load(f)
+        assert card["task_type"] == "regression" and card["runseed"] == seed and card["tasks"] == ["expt"]
+        assert os.path.exists(tmp_path / "a" / f"m{seed}.pth")
