@@ -31,7 +31,7 @@ class Metric:
         return a - b if self.higher_is_better else b - a
 
 
-METRICS = {"roc_auc": Metric("roc_auc", "ROC-AUC ×100", True, 100.0, 1),
+METRICS = {"roc_auc": Metric("roc_auc", "ROC-AUC × 100", True, 100.0, 1),
            "rmse": Metric("rmse", "RMSE", False, 1.0, 3)}
 METRIC_OF_TASK = {CLASSIFICATION: "roc_auc", REGRESSION: "rmse"}
 
