@@ -13,10 +13,12 @@
 #   GNN_TYPES  [gin gcn graphsage gat]
 #   MODELS     [$CKPT_DIR/{gcn,graphsage,gat}_supervised_contextpred.pth and models/chem/*.pth]
 #   REFERENCE  [scripts/reference_regression.csv]
-# Cost on this 2-core CPU with JOBS=2 OMP_NUM_THREADS=1: 15 configurations x 3 datasets x 3 seeds = 135 runs;
-# a 100-epoch run takes about 2 (FreeSolv), 4 (ESOL) and 14 (Lipophilicity) minutes alone: ~20 hours
-# in all, ~10-12 with JOBS=2. Stopped runs resume: finished results are skipped. Then refresh the table
-# in docs/RESULTS.md from OUT/summary/summary.md (tests/test_regression_table.py checks it).
+# Cost on this 2-core CPU (OMP_NUM_THREADS=1): 15 configurations x 3 datasets x 3 seeds = 135 runs. A
+# FreeSolv epoch (GIN 5 x 300) took 1.0-1.3 s on a quiet core, so a 100-epoch run about 2 minutes; ESOL
+# has 1.8x and Lipophilicity 6.5x as many molecules (estimated 4 and 13 minutes): about 14 hours of one
+# core in all, 7-10 hours with JOBS=2, more when other work shares the cores. Stopped runs resume:
+# finished results are skipped. Then refresh the table in docs/RESULTS.md from OUT/summary/summary.md
+# (tests/test_regression_table.py checks it).
 set -euo pipefail
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 SHARED=${PRETRAIN_GNNS_SHARED:-$REPO/../shared/data}
