@@ -97,7 +97,8 @@ def read_published(path: str) -> list[dict]:
 
 
 def published_table(s: Summary, published: list[dict]) -> str:
-    datasets = s.datasets or list(UNITS)
+    named = {r["dataset"] for r in published}  # every published set, not only those run so far
+    datasets = [d for d in UNITS if d in named] + sorted(named - set(UNITS))
     refs = list(dict.fromkeys(r["reference"] for r in published))
     value = {(r["reference"], r["dataset"]): r["rmse"] for r in published}
     setting = {r["reference"]: r["setting"] for r in published}
