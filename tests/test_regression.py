@@ -136,3 +136,17 @@ def test_runseeds_and_save_model_work_for_regression(moleculenet_root, tmp_path)
             card = json.load(f)
         assert card["task_type"] == "regression" and card["runseed"] == seed and card["tasks"] == ["expt"]
         assert os.path.exists(tmp_path / "a" / f"m{seed}.pth")
+
+
+def test_probe_fits_a_ridge_regression(moleculenet_root):
+    from chem.probe import markdown_table, ridge_scores, run_probe
+    rng = np.random.RandomState(0)
+    x = rng.randn(60, 3)
+    y = (x @ np.array([1.0, 2.0, 3.0]) + 5.0)[:, None]
+    y[[3, 7]] = NAN  # missing targets are left out of the fit
+    res = ridge_scores(x, y, (np.arange(40), np.arange(40, 50), np.arange(50, 60)), standardise=False, C=1e8)
+    assert res["test_rmse"] < 1e-4 and res["tasks_scored_test"] == 1  # an exact linear target is recovered
+    rows = run_probe(["freesolv"], ["morgan"], data_root=moleculenet_root, log=lambda *_: None)
+    assert (rows[0]["n_train"], rows[0]["n_valid"], rows[0]["n_test"]) == (513, 64, 65)  # finetune's split
+    assert rows[0]["test_rmse"] == pytest.approx(4.1395, abs=5e-4) and "test_auc" not in rows[0]
+    assert "| morgan | 4.140 | 4.140 |" in markdown_table(rows, "test_rmse")
