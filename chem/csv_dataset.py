@@ -88,6 +88,10 @@ def load_labelled(args: argparse.Namespace, log=print, **kwargs) -> MoleculeData
     """--data (a user's file) or --dataset (a named one, whose task type is in its table row)."""
     if getattr(args, "data", None):
         return load_csv_dataset(args.data, args.smiles_column, args.targets, args.task, args.split_column, log=log)
+    stray = [flag for flag, value in (("--targets", args.targets), ("--smiles-column", args.smiles_column)) if value]
+    if stray:
+        raise ValueError(f"{' and '.join(stray)} choose columns of --data; --dataset {args.dataset} has its columns "
+                         "in the dataset table (chem/datasets.py)")
     if args.dataset in SPECS:  # refused before any featurising
         check_named_task(args.dataset, task_type(SPECS[args.dataset]), getattr(args, "task", None))
     dataset = load_dataset(args.dataset, args.data_root, **kwargs)

@@ -155,6 +155,7 @@ def test_bad_input_gets_one_line(my_csv, moleculenet_root, tmp_path, capsys):
         (["--dataset", "bbbp", "--data-root", moleculenet_root, "--task", "regression"],
          "classification targets given to a regression run"),
         (["--data", my_csv, "--targets", "logS", "--split-file", empty_split], "the test split is empty"),
+        (["--dataset", "esol", "--data-root", moleculenet_root, "--targets", "x"], "--targets choose columns of --data"),
     ]
     for argv, message in cases:
         code, out, err = cli([*argv, "--epochs", "1", *TINY, "--output-dir", tmp_path / "out"], capsys)
