@@ -94,6 +94,9 @@ def main(argv: list[str] | None = None) -> dict:
     runs = per_seed_args(args)  # refuses clashing output names before any work
     device = resolve_device(args.device)
     dataset = load_labelled(args)
+    if dataset.num_tasks == 0:  # e.g. --dataset csv without label columns: nothing to fine-tune on
+        raise ValueError(f"--dataset {args.dataset}: the dataset has no label columns, so there is nothing to "
+                         f"fine-tune on; use a dataset with labels ({', '.join(MOLECULENET)}, ...)")
     return [finetune_one(run, dataset, device) for run in runs][-1]
 
 

@@ -27,10 +27,11 @@ import torch
 
 from chem.embed import CHUNK, add_smiles_input_args, read_smiles_chunks
 from chem.features import featurise_smiles
-from pretrain_gnns.files import atomic_write, write_json
+from pretrain_gnns.cli_args import add_precision_arg
+from pretrain_gnns.files import atomic_write, check_writable, output_lock, write_json
 from pretrain_gnns.graphstore import GraphStore
 from pretrain_gnns.regression import TargetScaler
-from pretrain_gnns.runtime import autocast, package_versions, resolve_device
+from pretrain_gnns.runtime import autocast, hardware_record, package_versions, resolve_device, resolve_precision
 
 CARD_FORMAT = 1
 EVAL_BATCH = 512  # the batch finetune.py evaluates with: same batches, same numbers
@@ -53,7 +54,7 @@ def write_model_card(model_path: str, args: argparse.Namespace, tasks: list[str]
         "runseed": args.runseed, "input_model_file": args.input_model_file or None,
         "saved_epoch": summary["epochs"], "selection": "last epoch (the weights after the final epoch)",
         **card_scores(summary), "best_val_epoch": summary["best_epoch"],
-        "precision": args.precision, "versions": package_versions(),
+        "precision": args.precision, "versions": package_versions(), "hardware": hardware_record(resolve_device(args.device)),
         "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "task_type": "regression" if scaler is not None else "classification",
     }
@@ -103,6 +104,10 @@ def load_finetuned(model_path: str, device: str | None = "cpu") -> tuple[torch.n
     arch = card.get("architecture")
     if not arch or arch.get("domain", "chem") != "chem":
         raise ValueError(f"{meta} does not describe a chem fine-tuned model (no chem 'architecture')")
+    if "num_tasks" not in arch:  # the report beside a pre-trained encoder: no prediction head to run
+        raise ValueError(f"{model_path} is a pre-trained encoder without a task head ({meta} records no tasks): "
+                         "predict needs a model fine-tuned with finetune.py --save-model; for vectors of an "
+                         "encoder use python -m chem.embed")
     model = GNN_graphpred(arch["num_layer"], arch["emb_dim"], arch["num_tasks"], JK=arch["JK"], drop_ratio=0.0,
                           graph_pooling=arch["graph_pooling"], gnn_type=arch["gnn_type"])
     load_into(model, model_path)
@@ -134,6 +139,7 @@ def predict_chunk(model: torch.nn.Module, smiles: list[str], device: torch.devic
 def predict_smiles(model_path: str, smiles: list[str], device: str | None = "cpu", precision: str = "fp32") -> np.ndarray:
     """Probabilities, or values in the target's units, (len(smiles), tasks); NaN rows where a molecule
     cannot be featurised."""
+    precision = resolve_precision(precision, device)
     model, card = load_finetuned(model_path, device)
     dev, output = next(model.parameters()).device, output_transform(card)
     parts = [predict_chunk(model, list(smiles[i:i + CHUNK]), dev, precision, output=output)[0]
@@ -143,12 +149,16 @@ def predict_smiles(model_path: str, smiles: list[str], device: str | None = "cpu
 
 def predict_file(model_path: str, smiles_file: str, out: str, smiles_column: str | None = None,
                  device: str | None = "cpu", precision: str = "fp32", chunk: int = CHUNK) -> dict:
+    precision = resolve_precision(precision, device)
+    for path in (out, out + ".skipped.csv"):
+        check_writable(path, "--out")
     model, card = load_finetuned(model_path, device)
     dev, output = next(model.parameters()).device, output_transform(card)
     tasks = card.get("tasks") or [f"task{i}" for i in range(model.num_tasks)]
     smiles_column = smiles_column or card_smiles_column(smiles_file, card)
     rows = skipped = 0
-    with atomic_write(out, newline="") as fo, atomic_write(out + ".skipped.csv", newline="") as fs:
+    with output_lock(out, "--out"), atomic_write(out, newline="") as fo, \
+            atomic_write(out + ".skipped.csv", newline="") as fs:
         w, ws = csv.writer(fo), csv.writer(fs)
         w.writerow(["row", "smiles", "valid", *tasks])
         ws.writerow(["row", "smiles", "reason"])
@@ -182,7 +192,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, help="output CSV: row, smiles, valid, one column per task (a probability; "
                    "for a regression model, the value in the target's units)")
     p.add_argument("--device", default="cpu", help="cpu, cuda or cuda:N")
-    p.add_argument("--precision", choices=["fp32", "bf16"], default="fp32", help="bf16 autocast (opt-in)")
+    add_precision_arg(p)
     return p
 
 

@@ -191,7 +191,7 @@ def markdown_table(rows: list[dict], key: str = "test_auc") -> str:
 
 def write_results(rows: list[dict], out: str) -> list[str]:
     """CSV (one row per dataset x model) and a JSON beside it, each written atomically."""
-    from pretrain_gnns.runtime import package_versions
+    from pretrain_gnns.runtime import hardware_record, package_versions
     fields = list(dict.fromkeys((REGRESSION_FIELDS if "test_rmse" in r else FIELDS)[i] for i in range(len(FIELDS))
                                 for r in rows))  # FIELDS' order; a regression row has RMSE in place of ROC-AUC
     with atomic_write(out, newline="") as f:
@@ -200,7 +200,7 @@ def write_results(rows: list[dict], out: str) -> list[str]:
         for r in rows:
             w.writerow({k: (f"{r[k]:.6f}" if isinstance(r[k], float) else r[k]) for k in fields if k in r})
     js = os.path.splitext(out)[0] + ".json"
-    write_json(js, {"rows": rows, "versions": package_versions(),
+    write_json(js, {"rows": rows, "versions": package_versions(), "hardware": hardware_record("cpu"),
                            "protocol": "frozen encoder, mean pooling, LogisticRegression(C=1) per task"})
     return [out, js]
 
@@ -230,7 +230,10 @@ def main(argv: list[str] | None = None) -> list[dict]:
     args = build_parser().parse_args(argv)
     models = [m for m in args.model.split(",") if m]
     datasets = [args.data] if args.data else [d for d in args.dataset.split(",") if d]
+    from pretrain_gnns.files import check_writable
     from pretrain_gnns.zoo import resolve
+    for path in (args.out, os.path.splitext(args.out)[0] + ".json") if args.out else ():
+        check_writable(path, "--out")  # before the probes, not after them
     for m in models:  # an unknown name or a missing file fails now, not after an hour of others
         if m not in ("morgan", "random"):
             resolve(m, "chem", args.model_dir)

@@ -10,7 +10,7 @@ import argparse
 import dataclasses
 from dataclasses import dataclass, field
 
-from pretrain_gnns.cli_args import add_training_args
+from pretrain_gnns.cli_args import add_precision_arg, add_training_args
 from pretrain_gnns.data_root import ENV_DATA
 
 
@@ -72,6 +72,6 @@ def add_pretrain_args(parser: argparse.ArgumentParser, *, batch_size: int = 256,
                    help="train on the first N molecules only (a SMILES file is read only up to row N)")
     p.add_argument("--resume", action="store_true", help="continue from <output_model_file>.state.pt if it exists "
                    "(same flags needed); the result equals an uninterrupted run")
-    p.add_argument("--precision", default="fp32", choices=["fp32", "bf16"], help="bf16 autocast on CPU or CUDA (opt-in; fp32 is the paper's)")
+    add_precision_arg(p)
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     return p

@@ -8,6 +8,7 @@ mean and std, and the RMSE of predicting that mean for every molecule (the trivi
 """
 from __future__ import annotations
 
+import contextlib
 import csv
 import os
 import time
@@ -16,10 +17,10 @@ from typing import Callable
 import numpy as np
 import torch
 
-from pretrain_gnns.files import write_json
+from pretrain_gnns.files import output_lock, write_json
 from pretrain_gnns.finetune_loop import _fmt, predict, train_epoch
 from pretrain_gnns.regression import TargetScaler, mae_per_task, mean_over_tasks, rmse_per_task
-from pretrain_gnns.runtime import package_versions
+from pretrain_gnns.runtime import hardware_record, package_versions
 
 CSV_FIELDS = ["epoch", "train_loss", "train_rmse", "val_rmse", "test_rmse", "val_mae", "test_mae", "seconds"]
 
@@ -34,15 +35,24 @@ def score_split(model: torch.nn.Module, loader, scaler: TargetScaler, device: to
 
 def run_finetune_regression(model: torch.nn.Module, optimizer: torch.optim.Optimizer, loaders: dict, epochs: int,
                             device: torch.device, out_prefix: str | None, config: dict, scaler: TargetScaler,
-                            eval_train: bool = False, precision: str = "fp32", progress: bool = True,
-                            log: Callable[[str], None] = print) -> dict:
+                            **kwargs) -> dict:
+    """``_run_regression`` holding its output name's lock, as the classification loop does."""
+    with output_lock(out_prefix) if out_prefix else contextlib.nullcontext():
+        return _run_regression(model, optimizer, loaders, epochs, device, out_prefix, config, scaler, **kwargs)
+
+
+def _run_regression(model: torch.nn.Module, optimizer: torch.optim.Optimizer, loaders: dict, epochs: int,
+                    device: torch.device, out_prefix: str | None, config: dict, scaler: TargetScaler,
+                    eval_train: bool = False, precision: str = "fp32", progress: bool = True,
+                    log: Callable[[str], None] = print) -> dict:
     """Train for ``epochs`` on standardised targets; after each, RMSE and MAE on valid and test (and
     train if asked). Returns the summary also written to ``out_prefix + '.json'``."""
     history, per_task = [], {"rmse": [], "mae": []}
     csv_path = out_prefix + ".csv" if out_prefix else None
+    partial = csv_path + ".partial" if csv_path else None  # renamed at the end, as the classification loop's
     if csv_path:
         os.makedirs(os.path.dirname(os.path.abspath(csv_path)), exist_ok=True)
-        with open(csv_path, "w", newline="") as f:
+        with open(partial, "w", newline="") as f:
             csv.writer(f).writerow(CSV_FIELDS)
     start, y_test = time.time(), None
     for epoch in range(1, epochs + 1):
@@ -62,7 +72,7 @@ def run_finetune_regression(model: torch.nn.Module, optimizer: torch.optim.Optim
         row["seconds"] = time.time() - t0
         history.append(row)
         if csv_path:
-            with open(csv_path, "a", newline="") as f:
+            with open(partial, "a", newline="") as f:
                 csv.writer(f).writerow([_fmt(row[k]) for k in CSV_FIELDS])
         train = f"train RMSE {row['train_rmse']:.4f}  " if eval_train else ""
         log(f"epoch {epoch:3d}  loss {loss:.4f}  {train}val RMSE {row['val_rmse']:.4f}  test RMSE "
@@ -70,8 +80,10 @@ def run_finetune_regression(model: torch.nn.Module, optimizer: torch.optim.Optim
     summary = summarise_regression(history, per_task)
     summary.update(target_mean=scaler.as_dict()["mean"], target_std=scaler.as_dict()["std"],
                    train_mean_baseline=train_mean_baseline(y_test, scaler), config=config,
-                   versions=package_versions(), seconds_total=time.time() - start, device=str(device))
+                   versions=package_versions(), seconds_total=time.time() - start, device=str(device),
+                   hardware=hardware_record(device))
     if out_prefix:
+        os.replace(partial, csv_path)
         write_json(out_prefix + ".json", summary)
     log(f"test RMSE at best validation epoch {summary['best_epoch']}: {summary['test_at_best_val']:.4f} "
         f"(MAE {summary['test_mae_at_best_val']:.4f}); at last epoch: {summary['test_last']:.4f} "
