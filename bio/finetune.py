@@ -26,7 +26,7 @@ from pretrain_gnns.cli_args import HelpFormatter, add_finetune_args
 from pretrain_gnns.finetune_loop import output_stem, per_seed_args, run_finetune, save_model
 from pretrain_gnns.graphstore import make_loader
 from pretrain_gnns.runtime import adam, resolve_device, seed_everything
-from pretrain_gnns.splitters import random_split, species_split
+from bio.splitters import random_split, species_split
 
 TARGET = "go_target_downstream"
 

@@ -23,7 +23,7 @@ from pretrain_gnns.cli_args import HelpFormatter, add_finetune_args
 from pretrain_gnns.finetune_loop import output_stem, per_seed_args, run_finetune, save_model
 from pretrain_gnns.graphstore import make_loader
 from pretrain_gnns.runtime import adam, resolve_device, seed_everything
-from pretrain_gnns.splitters import random_scaffold_split, random_split, scaffold_split
+from chem.splitters import random_scaffold_split, random_split, scaffold_split
 from pretrain_gnns.zoo import add_model_dir_arg, resolve_input_model_arg
 
 EVAL_BATCH = 512  # evaluation runs in eval mode (no dropout, fixed batch norm): batch size does not change scores
@@ -32,7 +32,7 @@ EVAL_BATCH = 512  # evaluation runs in eval mode (no dropout, fixed batch norm):
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=HelpFormatter)
     add_finetune_args(p, epochs=100, batch_help="training batch size", gnn_types=list(GNN_graphpred.encoder_cls.CONVS),
-                      workers_help="DataLoader worker processes (batches are cut in one go; 0 is fastest on 2 cores)")
+                      workers_help="DataLoader worker processes (batches are cut in one go; 0: in this process)")
     p.add_argument("--lr_scale", type=float, default=1, help="relative learning rate of the prediction head (and attention pooling)")
     p.add_argument("--dataset", default="tox21", help=f"dataset name: {', '.join(MOLECULENET)}, mutag, or chembl2321810 (shipped with RDKit)")
     p.add_argument("--input_model_file", default="", help="pre-trained encoder to start from: a state_dict file or a "

@@ -12,6 +12,7 @@ import numpy as np
 import torch
 
 from pretrain_gnns.architecture import json_beside, recorded_architecture
+from pretrain_gnns.domain import domain_of_module
 from pretrain_gnns.files import atomic_write, write_json
 
 
@@ -93,18 +94,18 @@ ARCHITECTURE_MUST_MATCH = ("gnn_type", "num_layer", "emb_dim", "domain")
 
 
 def architecture_of(args, domain: str) -> dict:
-    """The architecture block of a run's flags: gnn_type, num_layer, emb_dim, JK and chem/bio."""
+    """The architecture block of a run's flags: gnn_type, num_layer, emb_dim, JK and the domain."""
     return {"gnn_type": args.gnn_type, "num_layer": int(args.num_layer), "emb_dim": int(args.emb_dim),
             "JK": args.JK, "domain": domain}
 
 
 def domain_of(model: torch.nn.Module) -> str:
-    """'chem' or 'bio': the package of the first module (the model itself, then its parts, e.g. the
-    encoder) defined in one of them."""
+    """The name of the domain whose package defines the first module (the model itself, then its
+    parts, e.g. the encoder) that belongs to a domain; "unknown" if none does."""
     for m in model.modules():
-        package = type(m).__module__.split(".")[0]
-        if package in ("chem", "bio"):
-            return package
+        name = domain_of_module(type(m).__module__)
+        if name:
+            return name
     return "unknown"
 
 

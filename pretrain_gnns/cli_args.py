@@ -63,7 +63,7 @@ def add_training_args(p: argparse.ArgumentParser, *, batch_size: int, batch_help
 
 def add_finetune_args(p: argparse.ArgumentParser, *, epochs: int, batch_help: str, workers_help: str,
                       gnn_types: list[str]) -> None:
-    """The fine-tuning flags common to chem/finetune.py and bio/finetune.py."""
+    """The fine-tuning flags common to every domain's fine-tuning command."""
     add_training_args(p, batch_size=32, batch_help=batch_help, epochs=epochs, dropout_ratio=0.5, gnn_types=gnn_types)
     p.add_argument("--graph_pooling", default="mean", help="graph pooling: sum, mean, max, attention, set2setN")
     p.add_argument("--runseed", type=int, default=0, help="seed for weights, dropout and batch order")

@@ -64,7 +64,7 @@ def add_pretrain_args(parser: argparse.ArgumentParser, *, batch_size: int = 256,
                    "per-epoch loss and accuracy, speed) and <file>.state.pt (the per-epoch training state for --resume). "
                    "Empty: nothing is written")
     p.add_argument("--num_workers", type=int, default=0, help="DataLoader worker processes (batches are cut and transformed "
-                   "in one vectorised step; 0 is fastest on 2 cores and keeps --resume bit-exact)")
+                   "in one vectorised step; 0: in this process, which keeps --resume bit-exact)")
     p.add_argument(seed_flag, dest="seed", type=int, default=0,
                    help="seed for weights, batch order and the per-batch random choices")
     p.add_argument("--data-root", dest="data_root", default=None, help=f"folder holding <dataset>/raw/ (default: ${ENV_DATA} or ./dataset)")

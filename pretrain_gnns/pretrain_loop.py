@@ -1,4 +1,4 @@
-"""The pre-training engine shared by every method, chem and bio: one loop, many ``PretrainMethod``s
+"""The pre-training engine shared by every method of every domain: one loop, many ``PretrainMethod``s
 (pretrain_gnns/method.py), configured by a ``PretrainConfig`` (pretrain_gnns/pretrain_config.py).
 
 A method says what it does to a batch (``transform``, run as the DataLoader's collate, so the stored

@@ -2,7 +2,7 @@
 molecules and ego-networks) and the base of graph-level supervised pre-training.
 
 A domain registers a subclass that names its encoder (``encoder_cls``) or its graph-prediction
-model (``model_cls``): chem/pretrain_methods.py and bio/pretrain_methods.py. Heads keep the
+model (``model_cls``) in its ``methods`` package, one module a method. Heads keep the
 original's names (discriminator.weight).
 """
 from __future__ import annotations

@@ -1,20 +1,19 @@
-"""What every pre-training command does, chem or bio: flags, data, seed, method, the shared loop.
+"""What every pre-training command does, whatever the domain: flags, data, seed, method, the shared loop.
 
-A domain (chem/pretrain.py, bio/pretrain.py) is a ``Domain``: where its graphs come from and its
-data flags. A method is a registered ``PretrainMethod`` (pretrain_gnns/method.py) that declares its
-flags and defaults. ``main`` is ``python -m <domain>.pretrain --method NAME``; ``script`` gives the
-original's per-method script names the same command with the method fixed.
+A ``Domain`` (pretrain_gnns/domain.py) says where its graphs come from and adds its data flags. A
+method is a registered ``PretrainMethod`` (pretrain_gnns/method.py) that declares its flags and
+defaults. ``main`` is ``pretrain-gnns pretrain --method NAME``; ``script`` gives the original's
+per-method script names the same command with the method fixed.
 """
 from __future__ import annotations
 
 import argparse
 import textwrap
-from dataclasses import dataclass
 from functools import partial
 from typing import Callable
 
 from pretrain_gnns.cli_args import HelpFormatter
-from pretrain_gnns.graphstore import GraphDataset
+from pretrain_gnns.domain import Domain
 from pretrain_gnns.method import PretrainMethod, get_method, methods
 from pretrain_gnns.pretrain_config import PretrainConfig, add_pretrain_args
 from pretrain_gnns.pretrain_loop import main_process_first, run_pretraining, setup_distributed
@@ -23,21 +22,7 @@ from pretrain_gnns.zoo import add_model_dir_arg, resolve_input_model_arg
 
 MethodClass = type[PretrainMethod]
 
-
-@dataclass(frozen=True)
-class Domain:
-    """What a domain adds to the shared steps.
-
-    name: the registry's domain ('chem' or 'bio'); default_dataset(method): the --dataset default;
-    add_data_args(parser, method): the domain's data flags; load_dataset(config, method): the graphs
-    to train on; describe(dataset): a few words for the log line.
-    """
-
-    name: str
-    default_dataset: Callable[[MethodClass], str]
-    add_data_args: Callable[[argparse.ArgumentParser, MethodClass], None]
-    load_dataset: Callable[[PretrainConfig, MethodClass], GraphDataset]
-    describe: Callable[[GraphDataset], str]
+__all__ = ["Domain", "build_parser", "main", "overview_parser", "run", "script"]
 
 
 def first_paragraph(doc: str | None) -> str:
@@ -52,9 +37,9 @@ def build_parser(domain: Domain, method_cls: MethodClass, prog: str | None = Non
     if method_flag:
         p.add_argument("--method", choices=list(methods(domain.name)), required=True, help="pre-training method")
     add_pretrain_args(p, batch_size=method_cls.batch_size, dropout_ratio=method_cls.dropout_ratio,
-                      dataset=domain.default_dataset(method_cls), seed_flag=method_cls.run_seed_flag,
+                      dataset=domain.default_pretrain_dataset(method_cls), seed_flag=method_cls.run_seed_flag,
                       gnn_types=list(method_cls.encoder_cls.CONVS))
-    domain.add_data_args(p, method_cls)
+    domain.add_pretrain_data_args(p, method_cls)
     method_cls.add_args(p)
     if "input_model_file" in {a.dest for a in p._actions}:
         add_model_dir_arg(p)  # the encoder to start from may be a zoo name
@@ -66,12 +51,11 @@ def run(domain: Domain, method_cls: MethodClass, cfg: PretrainConfig) -> dict:
     parse_device(cfg.device)  # an unknown --device is refused before the data is read
     info = setup_distributed(cfg.device)
     with main_process_first(info):
-        dataset = domain.load_dataset(cfg, method_cls)
+        dataset = domain.load_pretrain_dataset(cfg, method_cls)
     seed_everything(cfg.seed)
     method = method_cls.from_config(cfg, dataset)
     if info.is_main:
-        tag = "" if domain.name == "chem" else f"{domain.name} "
-        print(f"[{tag}{method.name}] {domain.describe(dataset)}, {sum(p.numel() for p in method.parameters()):,} "
+        print(f"[{domain.log_tag}{method.name}] {domain.describe(dataset)}, {sum(p.numel() for p in method.parameters()):,} "
               "parameters", flush=True)
     return run_pretraining(method, dataset, cfg)
 

@@ -10,7 +10,7 @@ import torch
 
 from chem.pretrain import DOMAIN
 from chem.pretrain_data import load_pretrain_dataset
-from chem.pretrain_methods import AttrMasking
+from chem.methods.attrmasking import AttrMasking
 from pretrain_gnns.pretrain_config import PretrainConfig
 from pretrain_gnns.pretrain_loop import main_process_first, run_pretraining, setup_distributed
 from pretrain_gnns.pretrain_script import build_parser

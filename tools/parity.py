@@ -22,7 +22,7 @@ from rdkit.Chem.Scaffolds import MurckoScaffold
 from chem.datasets import get_spec, read_raw
 from chem.loader import MoleculeDataset
 from pretrain_gnns.legacy_pickle import load_pyg1_collated
-from pretrain_gnns.splitters import scaffold_split_indices
+from chem.splitters import scaffold_split_indices
 
 PARITY_DATASETS = ("bbbp", "sider", "bace", "tox21", "toxcast", "clintox", "mutag")
 FEATURE_DATASETS = ("clintox", "mutag")  # the two with the original's processed graphs staged
