@@ -19,6 +19,8 @@ class BioDomain(Domain):
     model_module = "bio.model"
     commands = {"pretrain": "bio.pretrain:main", "finetune": "bio.finetune:main", "data": "bio.loader:main",
                 "synthetic": "bio.synthetic:main"}
+    command_help = {"data": "convert the original's processed files, or build ego-networks from PPI and GO tables",
+                    "synthetic": "write SYNTHETIC ego-networks (or their raw tables) in the real format, for trying things"}
     # The original's released bio models at its commit 8b20528: every one a 5-layer, 300-wide encoder, JK last.
     released = (
         ("gat", "masking", "bio/model_architecture/gat_masking.pth", "6a706540fcded0c131db5a51fa5b7bef0c9d0c8e", 3769706, 'e66e1a7b3dee10643f94fab3a6c4d95cde5158b21996474157cbfbb4cf73ed33'),

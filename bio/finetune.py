@@ -20,19 +20,19 @@ import torch
 
 from bio.loader import BioDataset
 from bio.model import GNN_graphpred
+from bio.splitters import random_split, species_split
 from pretrain_gnns.checkpoint import architecture_of, check_architecture, write_architecture
+from pretrain_gnns.cli_args import ArgumentParser, HelpFormatter, add_finetune_args, prog_name
 from pretrain_gnns.data_root import ENV_DATA, data_root
-from pretrain_gnns.cli_args import HelpFormatter, add_finetune_args
 from pretrain_gnns.finetune_loop import output_stem, per_seed_args, run_finetune, save_model
 from pretrain_gnns.graphstore import make_loader
 from pretrain_gnns.runtime import adam, resolve_device, seed_everything
-from bio.splitters import random_split, species_split
 
 TARGET = "go_target_downstream"
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=HelpFormatter)
+    p = ArgumentParser(prog=prog_name(), description=__doc__, formatter_class=HelpFormatter)
     add_finetune_args(p, epochs=50, batch_help="training batch size (evaluation uses 10x)",
                       workers_help="DataLoader worker processes", gnn_types=list(GNN_graphpred.encoder_cls.CONVS))
     p.add_argument("--model_file", "--input_model_file", dest="model_file", default="",

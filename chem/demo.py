@@ -20,13 +20,15 @@ from multiprocessing import get_context
 
 import numpy as np
 
+from pretrain_gnns.cli_args import ArgumentParser, prog_name
+
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DEFAULT_MODEL = os.path.join(REPO, "models", "chem", "gin_supervised_attrmasking.pth")
 DATASET = "chembl2321810"
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = ArgumentParser(prog=prog_name(), description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--model", default=DEFAULT_MODEL, help="pre-trained encoder to fine-tune from (a .pth of GIN 5x300; "
                    "default: this project's shipped supervised + AttrMasking GIN)")
     p.add_argument("--output-dir", default="runs/demo", help="where checkpoints, CSVs and JSONs go")

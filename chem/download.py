@@ -26,6 +26,7 @@ from pathlib import PurePosixPath
 from chem.datasets import CHEM_DATASET_ZIP, MOLECULENET, SPECS, find_raw_files
 from pretrain_gnns.data_root import ENV_DATA, data_root
 # the one download helper (temporary file, checksums, rename), re-exported for this module's users
+from pretrain_gnns.cli_args import ArgumentParser, prog_name
 from pretrain_gnns.download import CHUNK, ChecksumError, DownloadError, content_sha256, fetch, publish
 
 __all__ = ["ChecksumError", "DownloadError", "content_sha256", "download_chem_dataset", "download_dataset",
@@ -137,7 +138,7 @@ def _say(enabled: bool, text: str) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m chem.download", description=__doc__,
+    p = ArgumentParser(prog=prog_name("python -m chem.download"), description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("names", nargs="+", metavar="NAME",
                    help=f"datasets ({', '.join(MOLECULENET)}), 'moleculenet' for all eight, or '{ZIP_NAME}' "

@@ -16,21 +16,21 @@ from chem.datasets import MOLECULENET
 from chem.loader import MoleculeDataset, load_dataset
 from chem.model import GNN_graphpred
 from chem.predict import write_model_card
+from chem.splitters import random_scaffold_split, random_split, scaffold_split
 from pretrain_gnns.architecture import checkpoint_gnn_type
 from pretrain_gnns.checkpoint import architecture_of, check_architecture
+from pretrain_gnns.cli_args import ArgumentParser, HelpFormatter, add_finetune_args, prog_name
 from pretrain_gnns.data_root import ENV_DATA
-from pretrain_gnns.cli_args import HelpFormatter, add_finetune_args
 from pretrain_gnns.finetune_loop import output_stem, per_seed_args, run_finetune, save_model
 from pretrain_gnns.graphstore import make_loader
 from pretrain_gnns.runtime import adam, resolve_device, seed_everything
-from chem.splitters import random_scaffold_split, random_split, scaffold_split
 from pretrain_gnns.zoo import add_model_dir_arg, resolve_input_model_arg
 
 EVAL_BATCH = 512  # evaluation runs in eval mode (no dropout, fixed batch norm): batch size does not change scores
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=HelpFormatter)
+    p = ArgumentParser(prog=prog_name(), description=__doc__, formatter_class=HelpFormatter)
     add_finetune_args(p, epochs=100, batch_help="training batch size", gnn_types=list(GNN_graphpred.encoder_cls.CONVS),
                       workers_help="DataLoader worker processes (batches are cut in one go; 0: in this process)")
     p.add_argument("--lr_scale", type=float, default=1, help="relative learning rate of the prediction head (and attention pooling)")

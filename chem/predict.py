@@ -24,6 +24,7 @@ import torch
 
 from chem.embed import CHUNK, add_smiles_input_args, read_smiles_chunks
 from chem.features import featurise_smiles
+from pretrain_gnns.cli_args import ArgumentParser, prog_name
 from pretrain_gnns.files import atomic_write, write_json
 from pretrain_gnns.graphstore import GraphStore
 from pretrain_gnns.runtime import autocast, package_versions, resolve_device
@@ -127,7 +128,7 @@ def predict_file(model_path: str, smiles_file: str, out: str, smiles_column: str
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m chem.predict", description=__doc__,
+    p = ArgumentParser(prog=prog_name("python -m chem.predict"), description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--model", required=True, help="a finetune.py --save-model file (its .json must be beside it)")
     add_smiles_input_args(p)

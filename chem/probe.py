@@ -24,6 +24,7 @@ import time
 import numpy as np
 import torch
 
+from pretrain_gnns.cli_args import ArgumentParser, prog_name
 from pretrain_gnns.files import atomic_write, write_json
 from pretrain_gnns.metrics import roc_auc_per_task
 
@@ -162,7 +163,7 @@ def write_results(rows: list[dict], out: str) -> list[str]:
 def build_parser() -> argparse.ArgumentParser:
     from pretrain_gnns.data_root import ENV_DATA
     from pretrain_gnns.zoo import add_model_dir_arg
-    p = argparse.ArgumentParser(prog="python -m chem.probe", description=__doc__,
+    p = ArgumentParser(prog=prog_name("python -m chem.probe"), description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--model", default=",".join(DEFAULT_MODELS),
                    help="comma-separated: zoo names, checkpoint files, 'morgan', 'random' (default: morgan, random "

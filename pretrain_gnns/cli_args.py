@@ -5,6 +5,66 @@ from __future__ import annotations
 import argparse
 
 
+COMMAND = "pretrain-gnns"  # the console script (pretrain_gnns/cli.py)
+
+
+def prog_name(default: str | None = None) -> str | None:
+    """A parser's program name: ``pretrain-gnns <command>`` when run by the console script (which
+    puts it in sys.argv[0]), else ``default`` (None: argparse's own, the script's file name)."""
+    import sys
+    return sys.argv[0] if sys.argv and sys.argv[0].startswith(COMMAND + " ") else default
+
+
+def other_spelling(option: str) -> str | None:
+    """``--batch_size`` <-> ``--batch-size``; None for a short option or a name without either."""
+    if not option.startswith("--"):
+        return None
+    name = option[2:]
+    if "_" in name:
+        return "--" + name.replace("_", "-")
+    if "-" in name:
+        return "--" + name.replace("-", "_")
+    return None
+
+
+class ArgumentParser(argparse.ArgumentParser):
+    """argparse's parser, accepting every long flag in both spellings (``--batch-size`` and the
+    original's ``--batch_size``). Help shows the dashed spelling under the ``pretrain-gnns`` command
+    and the spelling the flag was declared with (the original's) under the original's script names."""
+
+    def _add_spellings(self) -> None:
+        dashed = (self.prog or "").startswith(COMMAND)
+        for action in self._actions:
+            for option in list(action.option_strings):
+                alias = other_spelling(option)
+                if alias is None or alias in self._option_string_actions:
+                    continue
+                self._option_string_actions[alias] = action  # accepted, not listed
+                if dashed and "_" in option:  # list the dashed spelling instead of the underscored one
+                    action.option_strings[action.option_strings.index(option)] = alias
+
+    def parse_known_args(self, args=None, namespace=None):
+        self._add_spellings()
+        return super().parse_known_args(args, namespace)
+
+    def format_help(self) -> str:
+        self._add_spellings()
+        return super().format_help()
+
+    def format_usage(self) -> str:
+        self._add_spellings()
+        return super().format_usage()
+
+    def _get_option_tuples(self, option_string):
+        # an abbreviation matching both spellings of one flag is not ambiguous
+        seen, unique = set(), []
+        for option_tuple in super()._get_option_tuples(option_string):
+            if id(option_tuple[0]) not in seen:
+                seen.add(id(option_tuple[0]))
+                unique.append(option_tuple)
+        return unique
+
+
 class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
     """Shows a flag's default unless its help already says it, or there is none worth showing
     (an empty string, None, False), instead of "(default: ...) (default: )"."""

@@ -17,8 +17,8 @@ from torch_geometric.data import Batch
 from torch_geometric.nn import global_add_pool, global_max_pool, global_mean_pool
 
 from pretrain_gnns.context import ContextPairs
-from pretrain_gnns.graph_ops import cycle_index
 from pretrain_gnns.encoder import EncoderLoop
+from pretrain_gnns.graph_ops import cycle_index
 from pretrain_gnns.method import Flag, PretrainMethod
 
 MODES = ("cbow", "skipgram")

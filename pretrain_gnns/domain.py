@@ -50,6 +50,8 @@ class Domain:
     model_module: ClassVar[str] = ""  # defines GNN (the encoder) and GNN_graphpred
     # command name -> "module:function"; the function takes argv (a list of strings)
     commands: ClassVar[Mapping[str, str]] = {}
+    # one line of --help for a command of the domain's own (the shared ones are described by the CLI)
+    command_help: ClassVar[Mapping[str, str]] = {}
     # (gnn_type, method, path in the release, git blob SHA-1, size in bytes or None, sha256 or None)
     released: ClassVar[Sequence[tuple]] = ()
 

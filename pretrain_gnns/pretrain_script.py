@@ -12,7 +12,7 @@ import textwrap
 from functools import partial
 from typing import Callable
 
-from pretrain_gnns.cli_args import HelpFormatter
+from pretrain_gnns.cli_args import ArgumentParser, HelpFormatter, prog_name
 from pretrain_gnns.domain import Domain
 from pretrain_gnns.method import PretrainMethod, get_method, methods
 from pretrain_gnns.pretrain_config import PretrainConfig, add_pretrain_args
@@ -32,7 +32,7 @@ def first_paragraph(doc: str | None) -> str:
 def build_parser(domain: Domain, method_cls: MethodClass, prog: str | None = None,
                  method_flag: bool = False) -> argparse.ArgumentParser:
     """The shared flags with the method's defaults, then the domain's data flags, then the method's."""
-    p = argparse.ArgumentParser(prog=prog, description=first_paragraph(method_cls.__doc__),
+    p = ArgumentParser(prog=prog, description=first_paragraph(method_cls.__doc__),
                                 formatter_class=HelpFormatter)
     if method_flag:
         p.add_argument("--method", choices=list(methods(domain.name)), required=True, help="pre-training method")
@@ -60,14 +60,20 @@ def run(domain: Domain, method_cls: MethodClass, cfg: PretrainConfig) -> dict:
     return run_pretraining(method, dataset, cfg)
 
 
+def command_prog(domain: Domain) -> str:
+    """``pretrain-gnns pretrain`` under the console script, else ``python -m <the domain's pretrain module>``."""
+    return prog_name(f"python -m {domain.commands['pretrain'].partition(':')[0]}")
+
+
 def overview_parser(domain: Domain) -> argparse.ArgumentParser:
-    """``python -m <domain>.pretrain --help`` without a method: the methods, one line each."""
+    """The pre-training command's ``--help`` without a method: the methods, one line each."""
     listing = "\n".join(f"  {name:12s} {textwrap.shorten(first_paragraph(cls.__doc__), 90)}"
                         for name, cls in methods(domain.name).items())
-    p = argparse.ArgumentParser(
-        prog=f"python -m {domain.name}.pretrain", formatter_class=argparse.RawDescriptionHelpFormatter,
+    prog = command_prog(domain)
+    p = ArgumentParser(
+        prog=prog, formatter_class=argparse.RawDescriptionHelpFormatter,
         description=f"Pre-train a {domain.name} GNN encoder with one of the methods below.",
-        epilog=f"methods:\n{listing}\n\npython -m {domain.name}.pretrain --method NAME --help lists a method's flags.")
+        epilog=f"methods:\n{listing}\n\n{prog} --method NAME --help lists a method's flags.")
     p.add_argument("--method", choices=list(methods(domain.name)), required=True, help="pre-training method")
     return p
 
@@ -82,7 +88,7 @@ def main(domain: Domain, argv: list[str] | None, method: str | None = None) -> d
         if method not in methods(domain.name):
             overview_parser(domain).parse_args(argv)  # the overview's --help, or a usage error: exits
     method_cls = get_method(domain.name, method)
-    prog = f"python -m {domain.name}.pretrain" if method_flag else None
+    prog = command_prog(domain) if method_flag else None
     args = build_parser(domain, method_cls, prog, method_flag).parse_args(argv)
     if method_flag:
         del args.method

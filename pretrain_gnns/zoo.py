@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 import torch
 
 from pretrain_gnns.architecture import architecture_from_name, architecture_in, recorded_architecture
+from pretrain_gnns.cli_args import ArgumentParser, prog_name
 from pretrain_gnns.data_root import cache_dir, git_blob_sha1, sha256_file
 from pretrain_gnns.domain import UnknownDomainError, domain_names, domain_of_state, domains, get_domain
 
@@ -383,7 +384,7 @@ def format_table(domain: str | None = None, model_dir: str | None = None) -> str
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="pretrain-gnns zoo", description=__doc__,
+    p = ArgumentParser(prog=prog_name("python -m pretrain_gnns.zoo"), description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("command", choices=["list", "fetch", "register"],
                    help="list: print the table; fetch: get models into the cache; register: record the sha256 "

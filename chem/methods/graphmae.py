@@ -15,8 +15,8 @@ import torch.nn.functional as F
 from torch import nn
 from torch_geometric.data import Batch
 
-from chem.model import GNN, GINConv
 from chem.masking import NUM_ATOM_CLASSES, mask_atoms
+from chem.model import GNN, GINConv
 from pretrain_gnns.encoder import encoder_out_dim
 from pretrain_gnns.method import Flag, PretrainMethod, register
 
