@@ -3,7 +3,7 @@
 Writes <output-dir>/<filename>.csv (one row per epoch) and <filename>.json (test ROC-AUC at the
 best-validation epoch and at the last epoch, config, seeds, versions). --save-model m.pth saves the
 model after the last epoch (not the best-validation one) and m.json beside it (architecture, task
-names, dataset, split, that epoch's test ROC-AUC, versions), which ``python -m chem.predict`` reads.
+names, dataset, split, that epoch's test ROC-AUC, versions), which ``pretrain-gnns predict`` reads.
 """
 from __future__ import annotations
 
@@ -15,15 +15,14 @@ import torch
 from chem.datasets import MOLECULENET
 from chem.loader import MoleculeDataset, load_dataset
 from chem.model import GNN_graphpred
-from chem.predict import write_model_card
 from chem.splitters import random_scaffold_split, random_split, scaffold_split
 from pretrain_gnns.architecture import checkpoint_gnn_type
-from pretrain_gnns.checkpoint import architecture_of, check_architecture
+from pretrain_gnns.card import architecture_of, check_architecture, finetuned_card, write_card
 from pretrain_gnns.cli_args import ArgumentParser, HelpFormatter, add_finetune_args, prog_name
 from pretrain_gnns.data_root import ENV_DATA
 from pretrain_gnns.finetune_loop import output_stem, per_seed_args, run_finetune, save_model
 from pretrain_gnns.graphstore import make_loader
-from pretrain_gnns.runtime import adam, resolve_device, seed_everything
+from pretrain_gnns.runtime import adam, package_versions, resolve_device, seed_everything
 from pretrain_gnns.zoo import add_model_dir_arg, resolve_input_model_arg
 
 EVAL_BATCH = 512  # evaluation runs in eval mode (no dropout, fixed batch norm): batch size does not change scores
@@ -67,7 +66,7 @@ def param_groups(model: GNN_graphpred, lr: float, lr_scale: float) -> list[dict]
 def main(argv: list[str] | None = None) -> dict:
     """Fine-tune once per run seed (--runseed, or each of --runseeds); returns the last run's summary."""
     args = build_parser().parse_args(argv)
-    resolve_input_model_arg(args)
+    resolve_input_model_arg(args, "chem")
     runs = per_seed_args(args)  # refuses clashing output names before any work
     device = resolve_device(args.device)
     dataset = load_dataset(args.dataset, args.data_root)
@@ -98,8 +97,9 @@ def finetune_one(args: argparse.Namespace, dataset: MoleculeDataset, device: tor
                            eval_train=bool(args.eval_train), precision=args.precision, progress=not args.quiet)
     save_model(model, args.save_model)
     if args.save_model:
-        # the model card holds the architecture block that check_architecture reads back
-        write_model_card(args.save_model, args, dataset.meta["tasks"], summary)
+        # the card holds the architecture block that check_architecture and predict read back
+        write_card(args.save_model, finetuned_card(args, "chem", dataset.meta["tasks"], summary, args.dataset,
+                                                   args.input_model_file, package_versions()))
     return summary
 
 
@@ -107,7 +107,7 @@ def warn_architecture_mismatch(path: str, gnn_type: str) -> None:
     """GCN and GraphSAGE checkpoints have identical keys and shapes, so a strict load cannot tell them
     apart; the JSON beside a checkpoint (or a released file's name) says its architecture, so a
     disagreement gets a warning."""
-    named = checkpoint_gnn_type(path)
+    named = checkpoint_gnn_type(path, "chem")
     if named and named != gnn_type:
         print(f"WARNING: {path} is named for {named!r} but --gnn_type is {gnn_type!r}", flush=True)
 

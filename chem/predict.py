@@ -15,46 +15,20 @@ from __future__ import annotations
 
 import argparse
 import csv
-import json
 import os
-import time
 
 import numpy as np
 import torch
 
 from chem.embed import CHUNK, add_smiles_input_args, read_smiles_chunks
 from chem.features import featurise_smiles
+from pretrain_gnns.card import read_finetuned_card
 from pretrain_gnns.cli_args import ArgumentParser, prog_name
-from pretrain_gnns.files import atomic_write, write_json
+from pretrain_gnns.files import atomic_write
 from pretrain_gnns.graphstore import GraphStore
-from pretrain_gnns.runtime import autocast, package_versions, resolve_device
+from pretrain_gnns.runtime import autocast, resolve_device
 
-CARD_FORMAT = 1
 EVAL_BATCH = 512  # the batch finetune.py evaluates with: same batches, same numbers
-
-
-def card_path(model_path: str) -> str:
-    return os.path.splitext(model_path)[0] + ".json"
-
-
-def write_model_card(model_path: str, args: argparse.Namespace, tasks: list[str], summary: dict) -> str:
-    """The JSON beside a --save-model file: what predict needs to rebuild the model, and its record."""
-    card = {
-        "format": CARD_FORMAT, "kind": "chem GNN_graphpred (fine-tuned)",
-        "architecture": {"gnn_type": args.gnn_type, "num_layer": args.num_layer, "emb_dim": args.emb_dim,
-                         "JK": args.JK, "graph_pooling": args.graph_pooling, "num_tasks": len(tasks),
-                         "domain": "chem"},
-        "tasks": list(tasks), "dataset": args.dataset, "split": args.split, "split_seed": args.seed,
-        "runseed": args.runseed, "input_model_file": args.input_model_file or None,
-        "saved_epoch": summary["epochs"], "selection": "last epoch (the weights after the final epoch)",
-        "test_roc_auc": summary["test_last"], "valid_roc_auc": summary["val_last"],
-        "best_val_epoch": summary["best_epoch"], "test_roc_auc_at_best_val_epoch": summary["test_at_best_val"],
-        "precision": args.precision, "versions": package_versions(),
-        "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-    }
-    path = card_path(model_path)
-    write_json(path, card)
-    return path
 
 
 def load_finetuned(model_path: str, device: str | None = "cpu") -> tuple[torch.nn.Module, dict]:
@@ -63,15 +37,8 @@ def load_finetuned(model_path: str, device: str | None = "cpu") -> tuple[torch.n
     from pretrain_gnns.checkpoint import load_into
     if not os.path.isfile(model_path):
         raise FileNotFoundError(f"model not found: {model_path}")
-    meta = card_path(model_path)
-    if not os.path.isfile(meta):
-        raise FileNotFoundError(f"{meta} not found: predict needs the JSON that finetune.py --save-model writes "
-                                "beside the model (architecture and task names)")
-    with open(meta) as f:
-        card = json.load(f)
-    arch = card.get("architecture")
-    if not arch or arch.get("domain", "chem") != "chem":
-        raise ValueError(f"{meta} does not describe a chem fine-tuned model (no chem 'architecture')")
+    card = read_finetuned_card(model_path, "chem")
+    arch = card["architecture"]
     model = GNN_graphpred(arch["num_layer"], arch["emb_dim"], arch["num_tasks"], JK=arch["JK"], drop_ratio=0.0,
                           graph_pooling=arch["graph_pooling"], gnn_type=arch["gnn_type"])
     load_into(model, model_path)

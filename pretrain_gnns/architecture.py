@@ -1,9 +1,9 @@
 """Which GNN architectures exist, and which one a checkpoint holds.
 
 The names are the keys of a domain's conv registry (``GNN.CONVS`` of its model module); nothing
-else lists them. A checkpoint's architecture is read from the JSON written
-beside it (``architecture``, or the ``gnn_type`` of the pre-training config it records) and, for
-files without one (the original's released models), from its name's prefix (``gin_...``).
+else lists them. A checkpoint's architecture is read from its card, the JSON
+beside it (pretrain_gnns/card.py), and, for files without one (the original's released models),
+from its name's prefix (``gin_...``).
 GCN and GraphSAGE encoders have identical keys and shapes, so a strict load alone cannot tell them
 apart.
 
@@ -13,46 +13,19 @@ apart.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 
+from pretrain_gnns.card import recorded_architecture
 from pretrain_gnns.domain import get_domain
+
+__all__ = ["architecture_from_json", "architecture_from_name", "checkpoint_gnn_type", "gnn_types", "main",
+           "recorded_architecture"]
 
 
 def gnn_types(domain: str | None = None) -> list[str]:
     """The architectures of ``domain``'s GNN (None: the default domain), in its conv registry's order."""
     return get_domain(domain).gnn_types()
-
-
-# what a checkpoint's JSON may record of its architecture
-RECORDED_KEYS = ("gnn_type", "num_layer", "emb_dim", "JK", "domain", "graph_pooling")
-
-
-def json_beside(model_file: str) -> str:
-    """``<stem>.json`` beside ``<stem>.pth`` / ``<stem>.pt``: a run's report or a model card."""
-    return os.path.splitext(model_file)[0] + ".json"
-
-
-def recorded_architecture(model_file: str) -> dict:
-    """What the JSON beside a checkpoint says of its architecture: the run's ``config``, overridden by
-    its ``architecture`` block (a dict, or just the gnn_type), overridden by top-level keys; {} when
-    there is no readable JSON (the original's released files)."""
-    try:
-        with open(json_beside(model_file)) as f:
-            info = json.load(f)
-    except (OSError, ValueError):
-        return {}
-    return architecture_in(info)
-
-
-def architecture_in(info) -> dict:
-    """recorded_architecture of an already loaded JSON."""
-    if not isinstance(info, dict):
-        return {}
-    arch = info.get("architecture")
-    blocks = (info.get("config"), {"gnn_type": arch} if isinstance(arch, str) else arch, info)
-    return {k: block[k] for block in blocks if isinstance(block, dict) for k in RECORDED_KEYS if k in block}
 
 
 def architecture_from_json(model_file: str) -> str | None:

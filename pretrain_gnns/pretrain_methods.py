@@ -16,7 +16,8 @@ from torch import nn
 from torch_geometric.data import Batch
 from torch_geometric.nn import global_mean_pool
 
-from pretrain_gnns.checkpoint import architecture_of, check_architecture, domain_of
+from pretrain_gnns.card import architecture_of, check_architecture
+from pretrain_gnns.checkpoint import domain_of
 from pretrain_gnns.encoder import EncoderLoop, GraphPredictor, encoder_out_dim
 from pretrain_gnns.graph_ops import cycle_index, sample_negative_edges
 from pretrain_gnns.method import Flag, PretrainConfig, PretrainMethod

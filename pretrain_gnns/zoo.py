@@ -30,7 +30,8 @@ from dataclasses import dataclass, field
 
 import torch
 
-from pretrain_gnns.architecture import architecture_from_name, architecture_in, recorded_architecture
+from pretrain_gnns.architecture import architecture_from_name
+from pretrain_gnns.card import architecture_in, recorded_architecture
 from pretrain_gnns.cli_args import ArgumentParser, prog_name
 from pretrain_gnns.data_root import cache_dir, git_blob_sha1, sha256_file
 from pretrain_gnns.domain import UnknownDomainError, domain_names, domain_of_state, domains, get_domain
@@ -110,8 +111,8 @@ def own_models(folder: str = OWN_MODELS_DIR) -> dict[str, dict[str, ZooEntry]]:
             if not os.path.exists(pth):
                 continue
             with open(meta_path) as f:
-                meta = json.load(f)
-            cfg = architecture_in(meta)  # the JSON just read, not read again
+                meta = json.load(f)  # a damaged card of a shipped model is an error, not an empty card
+            cfg = architecture_in(meta)  # the card just read, not read again
             stem = os.path.splitext(os.path.basename(pth))[0]
             name = meta.get("name") or f"ours_{stem}"
             method = meta.get("method") or meta.get("config", {}).get("method") or stem.split("_", 1)[-1]
