@@ -18,6 +18,7 @@ import os
 
 import torch
 
+from bio.domain import BIO
 from bio.loader import BioDataset
 from bio.model import GNN_graphpred
 from bio.splitters import random_split, species_split
@@ -35,7 +36,7 @@ TARGET = "go_target_downstream"
 def build_parser() -> argparse.ArgumentParser:
     p = ArgumentParser(prog=prog_name(), description=__doc__, formatter_class=HelpFormatter)
     add_finetune_args(p, epochs=50, batch_help="training batch size (evaluation uses 10x)",
-                      workers_help="DataLoader worker processes", gnn_types=list(GNN_graphpred.encoder_cls.CONVS))
+                      workers_help="DataLoader worker processes", gnn_types=BIO.gnn_types())
     p.add_argument("--model_file", "--input_model_file", dest="model_file", default="",
                    help="pre-trained encoder to start from: a state_dict file or a zoo name (pretrain-gnns zoo list "
                    "--domain bio; sets --gnn_type, --num_layer, --emb_dim, --JK from the entry); '' = random init")

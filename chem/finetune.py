@@ -13,6 +13,7 @@ import os
 import torch
 
 from chem.datasets import MOLECULENET
+from chem.domain import CHEM
 from chem.loader import MoleculeDataset, load_dataset
 from chem.model import GNN_graphpred
 from chem.splitters import random_scaffold_split, random_split, scaffold_split
@@ -30,7 +31,7 @@ EVAL_BATCH = 512  # evaluation runs in eval mode (no dropout, fixed batch norm):
 
 def build_parser() -> argparse.ArgumentParser:
     p = ArgumentParser(prog=prog_name(), description=__doc__, formatter_class=HelpFormatter)
-    add_finetune_args(p, epochs=100, batch_help="training batch size", gnn_types=list(GNN_graphpred.encoder_cls.CONVS),
+    add_finetune_args(p, epochs=100, batch_help="training batch size", gnn_types=CHEM.gnn_types(),
                       workers_help="DataLoader worker processes (batches are cut in one go; 0: in this process)")
     p.add_argument("--lr_scale", type=float, default=1, help="relative learning rate of the prediction head (and attention pooling)")
     p.add_argument("--dataset", default="tox21", help=f"dataset name: {', '.join(MOLECULENET)}, mutag, or chembl2321810 (shipped with RDKit)")

@@ -8,7 +8,7 @@ report; fine-tuning: the last run's summary). Errors are raised, not turned into
     from pretrain_gnns import api
     api.pretrain("attrmasking", smiles_file="mols.csv", epochs=1, output_model_file="runs/am")
     api.finetune(dataset="bbbp", input_model_file="gin_supervised_contextpred", epochs=5)
-    api.finetune(domain="bio", model_file="runs/bio_masking.pth", epochs=5)
+    api.finetune(domain=NAME, ...)                 # another domain's fine-tuning command
 
 For single models in memory: ``pretrain_gnns.zoo.load_pretrained`` (an encoder, or one with a
 fresh head) and a domain's own helpers (e.g. its ``embed`` module's ``embed_smiles``).

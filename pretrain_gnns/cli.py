@@ -1,7 +1,7 @@
 """The one command line: ``pretrain-gnns [--domain NAME] <command> [flags]`` (also ``python -m pretrain_gnns``).
 
-Each command is its domain's (``Domain.commands``): ``pretrain-gnns finetune --domain bio`` runs the
-bio fine-tuning command with the flags it documents (``pretrain-gnns finetune --help``). ``--domain``
+Each command is its domain's (``Domain.commands``): ``pretrain-gnns finetune --domain NAME`` runs that
+domain's fine-tuning command with the flags it documents (``pretrain-gnns finetune --help``). ``--domain``
 may come anywhere before the command's own flags; without it, the default domain (the first listed
 by ``--help``). Flags take dashes (``--batch-size``); the original's underscore spellings
 (``--batch_size``) are accepted too. ``pretrain_gnns.api`` offers the same commands as functions.

@@ -15,6 +15,10 @@ install of another folder all find theirs:
   entry points, read when it is not installed);
 - a domain registers itself (``register_domain``) when its package is imported, and a name not
   found otherwise is imported as a package of that name.
+
+A plugin adds to an existing domain (a method, a dataset, a conv) from another package: the modules
+of the entry-point group ``pretrain_gnns.plugins`` are imported when domains are looked up, and
+register what they hold as they are imported (docs/ARCHITECTURE.md, "How to add").
 """
 from __future__ import annotations
 
@@ -23,15 +27,19 @@ import configparser
 import importlib
 import os
 import pkgutil
+import sys
 from importlib.metadata import EntryPoint, entry_points
 from typing import Any, Callable, ClassVar, Mapping, Sequence
 
 ENTRY_POINT_GROUP = "pretrain_gnns.domains"
+PLUGIN_GROUP = "pretrain_gnns.plugins"
 # setup.cfg of the checkout holding this package (present only when it is run from a checkout)
 CHECKOUT_SETUP_CFG = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "setup.cfg")
 
 _DOMAINS: dict[str, "Domain"] = {}
 _ENTRY_POINT_ERRORS: dict[str, str] = {}
+_PLUGINS_LOADED: set[str] = set()
+_SCANNED_FOR: list[tuple] = []  # the sys.path the entry points were last read for
 
 
 class UnknownDomainError(ValueError):
@@ -65,7 +73,8 @@ class Domain:
         return getattr(importlib.import_module(self.model_module), "GNN_graphpred")
 
     def gnn_types(self) -> list[str]:
-        """The architectures, in the conv registry's order."""
+        """The architectures, in the conv registry's order (plugins loaded first: one may add a conv)."""
+        _load_entry_points()
         return list(self.encoder_cls.CONVS)
 
     def owns_state(self, state: Mapping[str, Any]) -> bool:
@@ -140,7 +149,19 @@ def _checkout_entry_points() -> list[EntryPoint]:
 
 
 def _load_entry_points() -> None:
-    """Load every domain of the entry-point group that is not known yet (a broken one is remembered)."""
+    """Load the domains and plugins of the entry-point groups not loaded yet; read again only when
+    sys.path has changed (a broken domain is remembered, a broken plugin raises)."""
+    if _SCANNED_FOR and _SCANNED_FOR[0] == tuple(sys.path):
+        return
+    _SCANNED_FOR[:] = [tuple(sys.path)]
+    _load_domains()
+    for ep in entry_points(group=PLUGIN_GROUP):
+        if ep.value not in _PLUGINS_LOADED:
+            _PLUGINS_LOADED.add(ep.value)
+            ep.load()
+
+
+def _load_domains() -> None:
     for ep in [*entry_points(group=ENTRY_POINT_GROUP), *_checkout_entry_points()]:
         if ep.name in _DOMAINS:
             continue
@@ -164,6 +185,7 @@ def domains() -> list[Domain]:
 
 def get_domain(name: "str | Domain | None" = None) -> Domain:
     """The domain named ``name`` (None: the default one); a Domain is returned as it is."""
+    _load_entry_points()
     if isinstance(name, Domain):
         return name
     if name is None:
@@ -172,8 +194,6 @@ def get_domain(name: "str | Domain | None" = None) -> Domain:
             raise UnknownDomainError("no domain is installed: pip install the project (its entry points "
                                      f"{ENTRY_POINT_GROUP}), or pass --domain NAME")
         return _DOMAINS[names[0]]
-    if name not in _DOMAINS:
-        _load_entry_points()
     if name not in _DOMAINS and name.isidentifier():
         try:  # a package of that name that registers its domain when imported
             importlib.import_module(name)
