@@ -50,6 +50,10 @@ class BioDomain(Domain):
     def default_pretrain_dataset(self, method_cls: type) -> str:
         return "supervised" if method_cls.needs_labels else "unsupervised"
 
+    def pretrain_data_config(self, method_cls: type) -> type:
+        from bio.pretrain_data import data_config
+        return data_config(method_cls.needs_labels)
+
     def add_pretrain_data_args(self, parser: argparse.ArgumentParser, method_cls: type) -> None:
         from bio.pretrain_data import add_data_args
         add_data_args(parser, method_cls.needs_labels)
@@ -57,7 +61,7 @@ class BioDomain(Domain):
     def load_pretrain_dataset(self, cfg, method_cls: type):
         from bio.pretrain_data import load_bio_pretrain_dataset
         dataset = load_bio_pretrain_dataset(cfg, method_cls.needs_labels)
-        cfg.extra["synthetic"] = bool(getattr(dataset, "synthetic", False))  # recorded in the report
+        cfg.data.synthetic = bool(getattr(dataset, "synthetic", False))  # a view may not say; recorded in the report
         return dataset
 
     def describe(self, dataset) -> str:

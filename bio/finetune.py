@@ -23,7 +23,8 @@ from bio.loader import BioDataset
 from bio.model import GNN_graphpred
 from bio.splitters import random_split, species_split
 from pretrain_gnns.card import architecture_of, check_architecture, finetuned_card, write_card
-from pretrain_gnns.cli_args import ArgumentParser, HelpFormatter, add_finetune_args, prog_name
+from pretrain_gnns.cli_args import ArgumentParser, HelpFormatter, prog_name
+from pretrain_gnns.config import add_finetune_options
 from pretrain_gnns.data_root import ENV_DATA, data_root
 from pretrain_gnns.finetune_loop import output_stem, per_seed_args, run_finetune, save_model
 from pretrain_gnns.graphstore import make_loader
@@ -35,8 +36,8 @@ TARGET = "go_target_downstream"
 
 def build_parser() -> argparse.ArgumentParser:
     p = ArgumentParser(prog=prog_name(), description=__doc__, formatter_class=HelpFormatter)
-    add_finetune_args(p, epochs=50, batch_help="training batch size (evaluation uses 10x)",
-                      workers_help="DataLoader worker processes", gnn_types=BIO.gnn_types())
+    add_finetune_options(p, BIO.gnn_types(), defaults={"epochs": 50},  # the original bio/finetune.py's
+                         helps={"batch_size": "training batch size (evaluation uses 10x)"})
     p.add_argument("--model_file", "--input_model_file", dest="model_file", default="",
                    help="pre-trained encoder to start from: a state_dict file or a zoo name (pretrain-gnns zoo list "
                    "--domain bio; sets --gnn_type, --num_layer, --emb_dim, --JK from the entry); '' = random init")

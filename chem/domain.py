@@ -5,7 +5,6 @@ through the ``pretrain_gnns.domains`` entry point, or when the ``chem`` package 
 """
 from __future__ import annotations
 
-import argparse
 from typing import Any, Mapping
 
 from pretrain_gnns.domain import Domain, register_domain
@@ -56,9 +55,9 @@ class ChemDomain(Domain):
     def default_pretrain_dataset(self, method_cls: type) -> str:
         return "chembl_filtered" if method_cls.needs_labels else "zinc_standard_agent"
 
-    def add_pretrain_data_args(self, parser: argparse.ArgumentParser, method_cls: type) -> None:
-        from chem.pretrain_data import add_data_args
-        add_data_args(parser, labels=method_cls.needs_labels)
+    def pretrain_data_config(self, method_cls: type) -> type:
+        from chem.pretrain_data import data_config
+        return data_config(method_cls.needs_labels)
 
     def load_pretrain_dataset(self, cfg, method_cls: type):
         from chem.pretrain_data import load_pretrain_dataset

@@ -19,7 +19,8 @@ from chem.model import GNN_graphpred
 from chem.splitters import random_scaffold_split, random_split, scaffold_split
 from pretrain_gnns.architecture import checkpoint_gnn_type
 from pretrain_gnns.card import architecture_of, check_architecture, finetuned_card, write_card
-from pretrain_gnns.cli_args import ArgumentParser, HelpFormatter, add_finetune_args, prog_name
+from pretrain_gnns.cli_args import ArgumentParser, HelpFormatter, prog_name
+from pretrain_gnns.config import add_finetune_options
 from pretrain_gnns.data_root import ENV_DATA
 from pretrain_gnns.finetune_loop import output_stem, per_seed_args, run_finetune, save_model
 from pretrain_gnns.graphstore import make_loader
@@ -31,8 +32,7 @@ EVAL_BATCH = 512  # evaluation runs in eval mode (no dropout, fixed batch norm):
 
 def build_parser() -> argparse.ArgumentParser:
     p = ArgumentParser(prog=prog_name(), description=__doc__, formatter_class=HelpFormatter)
-    add_finetune_args(p, epochs=100, batch_help="training batch size", gnn_types=CHEM.gnn_types(),
-                      workers_help="DataLoader worker processes (batches are cut in one go; 0: in this process)")
+    add_finetune_options(p, CHEM.gnn_types())
     p.add_argument("--lr_scale", type=float, default=1, help="relative learning rate of the prediction head (and attention pooling)")
     p.add_argument("--dataset", default="tox21", help=f"dataset name: {', '.join(MOLECULENET)}, mutag, or chembl2321810 (shipped with RDKit)")
     p.add_argument("--input_model_file", default="", help="pre-trained encoder to start from: a state_dict file or a "

@@ -1,5 +1,6 @@
-"""Command-line flags that the pre-training and fine-tuning scripts of both domains share, with the
-original's names and defaults (a script adds its own dataset, model-file and split flags)."""
+"""Command-line plumbing every command shares: the parser that takes both spellings of a flag, the
+help format, argparse types, the program name under ``pretrain-gnns`` and the runner that turns a
+user error into one line. The shared flags themselves are declared in pretrain_gnns/config.py."""
 from __future__ import annotations
 
 import argparse
@@ -103,40 +104,6 @@ def seed_list(text: str) -> list[int]:
     if len(set(seeds)) != len(seeds):
         raise argparse.ArgumentTypeError(f"{text!r} names a seed twice")
     return seeds
-
-
-def add_training_args(p: argparse.ArgumentParser, *, batch_size: int, batch_help: str, epochs: int,
-                      dropout_ratio: float, gnn_types: list[str], lr_help: str = "learning rate") -> None:
-    """Device, batch size, epochs, optimiser and the encoder's shape; ``gnn_types``: the keys of the
-    domain's conv registry (``GNN.CONVS``)."""
-    p.add_argument("--device", default=None, help="cpu, cuda, cuda:N, or a GPU index as in the original; default: cuda if available")
-    p.add_argument("--batch_size", type=positive_int, default=batch_size, help=batch_help)
-    p.add_argument("--epochs", type=positive_int, default=epochs, help="number of epochs to train")
-    p.add_argument("--lr", type=float, default=0.001, help=lr_help)
-    p.add_argument("--decay", type=float, default=0, help="weight decay")
-    p.add_argument("--num_layer", type=positive_int, default=5, help="number of GNN message passing layers")
-    p.add_argument("--emb_dim", type=positive_int, default=300, help="embedding dimensions")
-    p.add_argument("--dropout_ratio", type=float, default=dropout_ratio, help="dropout ratio")
-    p.add_argument("--JK", default="last", help="how node features across layers are combined: last, sum, max or concat")
-    p.add_argument("--gnn_type", default="gin", choices=list(gnn_types), help="GNN architecture")
-
-
-def add_finetune_args(p: argparse.ArgumentParser, *, epochs: int, batch_help: str, workers_help: str,
-                      gnn_types: list[str]) -> None:
-    """The fine-tuning flags common to every domain's fine-tuning command."""
-    add_training_args(p, batch_size=32, batch_help=batch_help, epochs=epochs, dropout_ratio=0.5, gnn_types=gnn_types)
-    p.add_argument("--graph_pooling", default="mean", help="graph pooling: sum, mean, max, attention, set2setN")
-    p.add_argument("--runseed", type=int, default=0, help="seed for weights, dropout and batch order")
-    p.add_argument("--runseeds", type=seed_list, default=None,
-                   help="several run seeds one after another in this process (e.g. 0-9 or 0,2,5): the data is "
-                        "loaded and split once; each seed writes the files and numbers a --runseed run would. "
-                        "With --filename, put {seed} in it")
-    p.add_argument("--eval_train", type=int, default=0, help="1: also score the training set each epoch")
-    p.add_argument("--num_workers", type=int, default=0, help=workers_help)
-    p.add_argument("--output-dir", dest="output_dir", default="runs/finetune", help="where the CSV and JSON go")
-    p.add_argument("--save-model", dest="save_model", default="", help="also save the fine-tuned model's state_dict here")
-    p.add_argument("--precision", default="fp32", choices=["fp32", "bf16"], help="bf16 autocast (opt-in; fp32 is the paper's)")
-    p.add_argument("--quiet", action="store_true", help="no progress bars")
 
 
 def run_main(main, argv: list[str] | None = None) -> None:

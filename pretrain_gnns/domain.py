@@ -66,11 +66,11 @@ class Domain:
     # ------------------------------------------------------------------------------------ models
     @property
     def encoder_cls(self) -> type:
-        return getattr(importlib.import_module(self.model_module), "GNN")
+        return importlib.import_module(self.model_module).GNN
 
     @property
     def graphpred_cls(self) -> type:
-        return getattr(importlib.import_module(self.model_module), "GNN_graphpred")
+        return importlib.import_module(self.model_module).GNN_graphpred
 
     def gnn_types(self) -> list[str]:
         """The architectures, in the conv registry's order (plugins loaded first: one may add a conv)."""
@@ -99,8 +99,17 @@ class Domain:
     def default_pretrain_dataset(self, method_cls: type) -> str:
         return ""
 
+    def pretrain_data_config(self, method_cls: type) -> type | None:
+        """The dataclass of the domain's data flags for pre-training ``method_cls`` (``cfg.data``), whose
+        ``option`` fields become flags (pretrain_gnns/config.py); None: no data flags."""
+        return None
+
     def add_pretrain_data_args(self, parser: argparse.ArgumentParser, method_cls: type) -> None:
-        """The domain's own data flags for pre-training."""
+        """The domain's data flags for pre-training: those of ``pretrain_data_config``."""
+        data_cls = self.pretrain_data_config(method_cls)
+        if data_cls is not None:
+            from pretrain_gnns.config import add_options
+            add_options(parser, data_cls)
 
     def load_pretrain_dataset(self, cfg, method_cls: type):
         raise NotImplementedError(f"the {self.name} domain has no pre-training data")

@@ -19,7 +19,7 @@ its module, or ``domain=``) and names it; ``methods(domain)`` imports every modu
 from __future__ import annotations
 
 import argparse
-from dataclasses import dataclass
+from dataclasses import dataclass, field, make_dataclass
 from typing import Any, Callable, Sequence
 
 import torch
@@ -71,8 +71,8 @@ class PretrainMethod(nn.Module):
     name: str = "method"  # set by @register
     domain: str = ""  # set by @register
     flags: tuple[Flag, ...] = ()
-    batch_size: int = 256  # the original's node-level defaults
-    dropout_ratio: float = 0.0
+    batch_size: int = PretrainConfig.batch_size  # the original's node-level defaults
+    dropout_ratio: float = PretrainConfig.dropout_ratio
     needs_labels: bool = False
     encoder_cls: type[EncoderLoop] | None = None
     # The flag that seeds the run; a domain's supervised script may keep --seed for its split, as one original did.
@@ -90,9 +90,18 @@ class PretrainMethod(nn.Module):
             flag.add_to(p)
 
     @classmethod
+    def config_cls(cls) -> type:
+        """The method's own flags as a dataclass (``cfg.hparams``), made once from ``flags``."""
+        if "_config_cls" not in cls.__dict__:
+            cls._config_cls = make_dataclass(f"{cls.__name__}Config",
+                                             [(f.dest, f.type, field(default=f.default)) for f in cls.flags])
+        return cls._config_cls
+
+    @classmethod
     def hyperparameters(cls, cfg: PretrainConfig, dataset=None) -> dict:
         """The constructor's keywords beside the encoder: the method's flags (their defaults when unset)."""
-        return {f.dest: cfg.extra.get(f.dest, f.default) for f in cls.flags}
+        hparams = cfg.hparams if cfg.hparams is not None else cls.config_cls()()
+        return {f.dest: getattr(hparams, f.dest) for f in cls.flags}
 
     @classmethod
     def from_config(cls, cfg: PretrainConfig, dataset=None) -> "PretrainMethod":
@@ -101,7 +110,8 @@ class PretrainMethod(nn.Module):
 
     @classmethod
     def from_args(cls, args: argparse.Namespace, dataset=None) -> "PretrainMethod":
-        return cls.from_config(PretrainConfig.from_namespace(args), dataset)
+        """From parsed flags holding the shared ones and the method's (no domain data flags)."""
+        return cls.from_config(PretrainConfig.from_namespace(args, hparams_cls=cls.config_cls()), dataset)
 
     def transform(self, batch: Batch) -> Batch:
         return batch

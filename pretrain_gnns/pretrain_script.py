@@ -92,8 +92,14 @@ def main(domain: Domain, argv: list[str] | None, method: str | None = None) -> d
     args = build_parser(domain, method_cls, prog, method_flag).parse_args(argv)
     if method_flag:
         del args.method
-    resolve_input_model_arg(args, domain.name)  # a zoo name: its file, and the encoder flags from its entry
-    return run(domain, method_cls, PretrainConfig.from_namespace(args))
+    if "input_model_file" in vars(args):  # a zoo name: its file, and the encoder flags from its entry
+        resolve_input_model_arg(args, domain.name)
+    return run(domain, method_cls, config_from_args(domain, method_cls, args))
+
+
+def config_from_args(domain: Domain, method_cls: MethodClass, args: argparse.Namespace) -> PretrainConfig:
+    """The parsed flags as a typed configuration: shared, the domain's data, the method's own."""
+    return PretrainConfig.from_namespace(args, domain.pretrain_data_config(method_cls), method_cls.config_cls())
 
 
 def script(domain: Domain, method: str) -> Callable[[list[str] | None], dict]:

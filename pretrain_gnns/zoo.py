@@ -340,20 +340,33 @@ def load_pretrained(name_or_path: str, domain: str | None = None, head: int | No
     return model.eval()
 
 
-def resolve_input_model_arg(args: argparse.Namespace, domain: str | None = None, attr: str = "input_model_file") -> None:
-    """For a script's --input_model_file: a zoo name becomes its file, and the encoder flags
-    (gnn_type, num_layer, emb_dim, JK) are set from the entry, so no one passes --gnn_type by hand."""
-    value = getattr(args, attr, "")
+ENCODER_FLAGS = ("gnn_type", "num_layer", "emb_dim", "JK")  # what a zoo entry sets for the user
+
+
+def zoo_model_file(value: str, domain: str | None = None, model_dir: str | None = None,
+                   progress: bool = True) -> tuple[str, dict] | None:
+    """For a --input_model_file value: (its file, its encoder flags) when it is a zoo name, else None
+    (a file, or nothing: the loader reports what is wrong with it)."""
     # a bare word that is no file is meant as a zoo name: resolve it, so a typo lists the known names
     bare = value and os.sep not in value and not value.endswith((".pth", ".pt")) and not os.path.exists(value) \
         and not os.path.exists(value + ".pth")
     if not value or not (bare or is_zoo_name(value, domain)):
+        return None
+    path, arch = resolve(value, domain, model_dir, progress=progress)
+    return path, {k: arch[k] for k in ENCODER_FLAGS}
+
+
+def resolve_input_model_arg(args: argparse.Namespace, domain: str | None = None, attr: str = "input_model_file") -> None:
+    """For a command's --input_model_file (``attr``): a zoo name becomes its file, and the encoder flags
+    (gnn_type, num_layer, emb_dim, JK) are set from the entry, so no one passes --gnn_type by hand."""
+    given = vars(args)  # the flags this command has (--model-dir and --quiet are not everywhere)
+    value = given[attr]
+    found = zoo_model_file(value, domain, given.get("model_dir"), progress=not given.get("quiet", False))
+    if found is None:
         return
-    path, arch = resolve(value, domain, getattr(args, "model_dir", None), progress=not getattr(args, "quiet", False))
-    changed = [f"--{k} {arch[k]}" for k in ("gnn_type", "num_layer", "emb_dim", "JK") if getattr(args, k, None) != arch[k]]
-    for k in ("gnn_type", "num_layer", "emb_dim", "JK"):
-        setattr(args, k, arch[k])
-    setattr(args, attr, path)
+    path, flags = found
+    changed = [f"--{k} {v}" for k, v in flags.items() if given.get(k) != v]
+    given.update(flags, **{attr: path})
     print(f"[zoo] {value} -> {path}" + (f" (set {' '.join(changed)})" if changed else ""), flush=True)
 
 
