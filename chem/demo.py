@@ -68,10 +68,10 @@ def finetune_one(out: str, name: str, epochs: int, runseed: int, device: str, pr
 
 
 def pretrain_inline(out: str, epochs: int, device: str, precision: str) -> str:
-    from chem.pretrain_attrmasking import main as attrmasking_main
+    from chem.pretrain import script
     model_file = os.path.join(out, "gin_attrmasking_inline.pth")
     print(f"== pre-training AttrMasking on RDKit's NCI + WEHI molecules, {epochs} epochs", flush=True)
-    attrmasking_main(["--dataset", "rdkit_corpus", "--epochs", str(epochs), "--device", device,
+    script("attrmasking")(["--dataset", "rdkit_corpus", "--epochs", str(epochs), "--device", device,
                       "--precision", precision, "--output_model_file", model_file, "--quiet"])
     return model_file
 

@@ -16,7 +16,7 @@ from chem.datasets import MOLECULENET
 from chem.domain import CHEM
 from chem.loader import MoleculeDataset, load_dataset
 from chem.model import GNN_graphpred
-from chem.splitters import random_scaffold_split, random_split, scaffold_split
+from chem.splitters import split_dataset
 from pretrain_gnns.architecture import checkpoint_gnn_type
 from pretrain_gnns.card import architecture_of, check_architecture, finetuned_card, write_card
 from pretrain_gnns.cli_args import ArgumentParser, HelpFormatter, prog_name
@@ -44,15 +44,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--split", default="scaffold", choices=["scaffold", "random", "random_scaffold"], help="dataset split")
     p.add_argument("--data-root", dest="data_root", default=None, help=f"folder holding <dataset>/raw/ (default: ${ENV_DATA} or ./dataset)")
     return p
-
-
-def split_dataset(dataset: MoleculeDataset, split: str, seed: int):
-    if split == "scaffold":
-        return scaffold_split(dataset, dataset.smiles_list, null_value=0, frac_train=0.8, frac_valid=0.1, frac_test=0.1)
-    if split == "random":
-        return random_split(dataset, null_value=0, frac_train=0.8, frac_valid=0.1, frac_test=0.1, seed=seed)
-    return random_scaffold_split(dataset, dataset.smiles_list, null_value=0, frac_train=0.8, frac_valid=0.1,
-                                 frac_test=0.1, seed=seed)
 
 
 def param_groups(model: GNN_graphpred, lr: float, lr_scale: float) -> list[dict]:

@@ -105,7 +105,7 @@ def probe_scores(features: np.ndarray, y: np.ndarray, split: tuple[np.ndarray, n
 
 def split_positions(dataset, split: str, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Positions of the train/valid/test molecules, by finetune.py's split."""
-    from chem.finetune import split_dataset
+    from chem.splitters import split_dataset
     return tuple(np.asarray(part.indices, dtype=np.int64) for part in split_dataset(dataset, split, seed))
 
 

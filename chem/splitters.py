@@ -15,7 +15,8 @@ import numpy as np
 
 from pretrain_gnns.splitters import check_fracs, labelled_positions, random_split, subsets
 
-__all__ = ["generate_scaffold", "random_scaffold_split", "random_split", "scaffold_split", "scaffold_split_indices"]
+__all__ = ["generate_scaffold", "random_scaffold_split", "random_split", "scaffold_split", "scaffold_split_indices",
+           "split_dataset"]
 
 
 @lru_cache(maxsize=None)
@@ -81,3 +82,13 @@ def random_scaffold_split(dataset, smiles_list: Sequence[str], task_idx: int | N
         else:
             train.extend(group)
     return subsets(dataset, (train, valid, test))
+
+
+def split_dataset(dataset, split: str, seed: int):
+    """The fine-tuning split named ``split`` (scaffold, random, random_scaffold), 80/10/10, as the original."""
+    if split == "scaffold":
+        return scaffold_split(dataset, dataset.smiles_list, null_value=0, frac_train=0.8, frac_valid=0.1, frac_test=0.1)
+    if split == "random":
+        return random_split(dataset, null_value=0, frac_train=0.8, frac_valid=0.1, frac_test=0.1, seed=seed)
+    return random_scaffold_split(dataset, dataset.smiles_list, null_value=0, frac_train=0.8, frac_valid=0.1,
+                                 frac_test=0.1, seed=seed)
