@@ -11,7 +11,7 @@
 # weights, bit for bit (tests/test_pretrain_zoo.py checks it on a small run).
 #
 # Environment (defaults in brackets; the defaults are the budget of docs/RESULTS.md's GIN table):
-#   MOLECULES      ZINC-derived molecules per node-level method [200000] (the first N of ZINC_FILE)
+#   MOLECULES      ZINC-derived molecules per node-level method [200000] (the first N of ZINC_FILE; all: every one)
 #   NODE_EPOCHS    epochs of each node-level method [1]
 #   SUP_MOLECULES  ChEMBL molecules for supervised pre-training [all]
 #   SUP_EPOCHS     supervised epochs [5]
@@ -20,6 +20,7 @@
 #   SUPERVISED     supervised runs: "supervised" alone, "supervised_<method>" stacked on OUT/gin_<method>
 #                  [supervised supervised_attrmasking supervised_contextpred]; "" for none
 #   PRECISION      fp32 or bf16 [fp32]
+#   SUP_PRECISION  precision of the supervised runs [PRECISION]
 #   SEED           pre-training seed [0]
 #   ZINC_FILE      [$PRETRAIN_GNNS_SHARED/zinc/moses/train.csv.gz]
 #   CHEMBL_FILE    [$PRETRAIN_GNNS_SHARED/chembl/chembl_5thresh.csv.gz], labels: pIC50-like >= 6 active
@@ -42,6 +43,7 @@ SUP_EPOCHS=${SUP_EPOCHS:-5}
 METHODS=${METHODS-attrmasking contextpred edgepred infomax}
 SUPERVISED=${SUPERVISED-supervised supervised_attrmasking supervised_contextpred}
 PRECISION=${PRECISION:-fp32}
+SUP_PRECISION=${SUP_PRECISION:-$PRECISION}
 SEED=${SEED:-0}
 for f in "$ZINC_FILE" "$CHEMBL_FILE"; do
     [[ -f $f ]] || { echo "error: $f not found (set PRETRAIN_GNNS_SHARED, ZINC_FILE or CHEMBL_FILE)" >&2; exit 2; }
@@ -56,7 +58,7 @@ for name in $SUPERVISED; do
 done
 mkdir -p "$OUT"
 
-common=(--seed "$SEED" --precision "$PRECISION" --resume)
+common=(--seed "$SEED" --resume)
 [[ -n $DEVICE ]] && common+=(--device "$DEVICE")
 
 # pretrain NAME SCRIPT ARGS...: skip a finished model, else train (or resume) it.
@@ -69,12 +71,13 @@ pretrain() {
     "$PY" "$REPO/chem/$script" "${common[@]}" --output_model_file "$OUT/$name.pth" "$@" ${EXTRA_ARGS:-}
 }
 
+node=(--smiles-file "$ZINC_FILE" --epochs "$NODE_EPOCHS" --precision "$PRECISION")
+[[ $MOLECULES != all ]] && node+=(--max-molecules "$MOLECULES")
 for method in $METHODS; do
-    pretrain "gin_$method" "pretrain_$method.py" --smiles-file "$ZINC_FILE" --max-molecules "$MOLECULES" \
-        --epochs "$NODE_EPOCHS"
+    pretrain "gin_$method" "pretrain_$method.py" "${node[@]}"
 done
 
-sup=(--smiles-file "$CHEMBL_FILE" --threshold 6 --epochs "$SUP_EPOCHS")
+sup=(--smiles-file "$CHEMBL_FILE" --threshold 6 --epochs "$SUP_EPOCHS" --precision "$SUP_PRECISION")
 [[ -n ${SUP_MOLECULES:-} ]] && sup+=(--max-molecules "$SUP_MOLECULES")
 for name in $SUPERVISED; do
     base=${name#supervised}

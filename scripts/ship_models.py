@@ -40,41 +40,69 @@ def to_half(state: dict) -> dict:
     return {k: v.half() if v.is_floating_point() else v for k, v in state.items()}
 
 
-def recreate_command(stem: str, config: dict) -> str:
+def _node_budget(config: dict) -> list[str]:
+    molecules = config.get("max_molecules") or "all"
+    return [f"MOLECULES={molecules}", f"NODE_EPOCHS={config['epochs']}"]
+
+
+def recreate_command(stem: str, config: dict, base_config: dict | None = None) -> str:
+    """The scripts/pretrain_zoo.sh call that re-creates the model; a stacked model's call also names
+    its base's budget (``base_config``: the base's report config), which the same call trains first."""
     supervised = config["method"] == "supervised"
-    env = [f"SEED={config['seed']}", f"PRECISION={config['precision']}"]
+    env = [f"SEED={config['seed']}"]
     if supervised:
-        env.append(f"SUP_EPOCHS={config['epochs']}")
+        env += [f"PRECISION={(base_config or config)['precision']}", f"SUP_PRECISION={config['precision']}",
+                f"SUP_EPOCHS={config['epochs']}"]
         if config.get("max_molecules"):
             env.append(f"SUP_MOLECULES={config['max_molecules']}")
-        base = os.path.basename(config.get("input_model_file") or "")
         env.append(f"SUPERVISED={stem[len('gin_'):]}")
-        env.append(f"METHODS={os.path.splitext(base)[0][len('gin_'):] if base else chr(34) * 2}")
+        if base_config is not None:
+            env += _node_budget(base_config) + [f"METHODS={base_config['method']}"]
+        else:
+            env.append(f"METHODS={chr(34) * 2}")
     else:
-        env += [f"MOLECULES={config['max_molecules']}", f"NODE_EPOCHS={config['epochs']}",
-                f"METHODS={config['method']}", 'SUPERVISED=""']
+        env += [f"PRECISION={config['precision']}", *_node_budget(config), f"METHODS={config['method']}",
+                'SUPERVISED=""']
     return " ".join(env) + " scripts/pretrain_zoo.sh OUT"
 
 
-def manifest(stem: str, report: dict, shipped: str, source: str) -> dict:
+def base_stem(input_model_file: str) -> str | None:
+    """The base model a stacked run started from: gin_<method> (a campaign's per-epoch snapshot
+    gin_<method>.epoch<E> is that model after E epochs)."""
+    stem = os.path.splitext(os.path.basename(input_model_file or ""))[0]
+    return stem.split(".epoch")[0] or None
+
+
+def cpu_of(campaign_dir: str) -> str | None:
+    """What the campaign recorded of its CPU (scripts/budget_campaign.sh writes cpu.txt)."""
+    path = os.path.join(campaign_dir, "cpu.txt")
+    if not os.path.exists(path):
+        return None
+    with open(path) as f:
+        return "; ".join(line.strip().replace("model name\t: ", "") for line in f if line.strip())
+
+
+def manifest(stem: str, report: dict, shipped: str, source: str, base_report: dict | None = None,
+             cpu: str | None = None) -> dict:
     config = report["config"]
     final = {k: v for k, v in report["history"][-1].items() if k not in LOOP_KEYS}
-    init = config.get("input_model_file") or ""
+    base_config = base_report["config"] if base_report else None
     return {
         "name": ZOO_PREFIX + stem, "file": os.path.basename(shipped), "sha256": sha256_of(shipped),
         "storage": "float16 (loaded into float32 parameters)",
         "architecture": {"gnn_type": config["gnn_type"], "num_layer": config["num_layer"],
                          "emb_dim": config["emb_dim"], "JK": config["JK"], "domain": "chem"},
-        "method": config["method"], "stacked_on": os.path.splitext(os.path.basename(init))[0] or None,
+        "method": config["method"], "stacked_on": base_stem(config.get("input_model_file") or ""),
         "data": os.path.basename(config.get("smiles_file") or config.get("dataset") or ""),
         "threshold": config.get("threshold"), "molecules": config["num_molecules"], "epochs": report["epochs"],
+        "steps": sum(h["steps"] for h in report["history"]),
         "batch_size": config["batch_size"], "lr": config["lr"], "dropout_ratio": config["dropout_ratio"],
         "precision": config["precision"], "seed": config["seed"],
         "final": final, "loss_per_epoch": [h["loss"] for h in report["history"]],
         "seconds": sum(h["seconds"] for h in report["history"]),
         "molecules_per_s_median": report["molecules_per_s_median"], "torch_threads": report["torch_threads"],
-        "device": report["device"], "versions": report["versions"],
-        "float32_sha256": sha256_of(source), "recreate": recreate_command(stem, config),
+        "device": report["device"], "cpu": cpu, "versions": report["versions"],
+        "float32_sha256": sha256_of(source), "recreate": recreate_command(stem, config, base_config),
     }
 
 
@@ -84,14 +112,23 @@ def ship(campaign_dir: str, out_dir: str, only: list[str] | None = None) -> list
     shipped = []
     for report_file in sorted(glob.glob(os.path.join(campaign_dir, "gin_*.json"))):
         stem = os.path.splitext(os.path.basename(report_file))[0]
+        if ".epoch" in stem:  # a campaign's per-epoch snapshot, not a model to ship
+            continue
         if only and stem not in only:
             continue
         source = os.path.join(campaign_dir, stem + ".pth")
         with open(report_file) as f:
             report = json.load(f)
+        base = base_stem(report["config"].get("input_model_file") or "")
+        base_file = os.path.join(campaign_dir, base + ".json") if base else ""
+        base_report = None
+        if base_file and os.path.exists(base_file):
+            with open(base_file) as f:
+                base_report = json.load(f)
         target = os.path.join(out_dir, stem + ".pth")
         atomic_save(to_half(load_state_dict_file(source)), target)
-        write_json(os.path.join(out_dir, stem + ".json"), manifest(stem, report, target, source))
+        write_json(os.path.join(out_dir, stem + ".json"),
+                   manifest(stem, report, target, source, base_report, cpu_of(campaign_dir)))
         shipped.append(stem)
         print(f"{stem}: {os.path.getsize(target) / 2**20:.1f} MB -> {target}")
     return shipped
