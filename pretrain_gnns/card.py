@@ -21,6 +21,7 @@ from pretrain_gnns.files import write_json
 CARD_FORMAT = 1
 KIND_PRETRAINED = "pre-trained encoder"
 KIND_FINETUNED = "GNN_graphpred (fine-tuned)"
+KIND_SHIPPED = "shipped encoder (float16)"
 # what a card may record of its architecture
 RECORDED_KEYS = ("gnn_type", "num_layer", "emb_dim", "JK", "domain", "graph_pooling")
 ARCHITECTURE_KEYS = ("gnn_type", "num_layer", "emb_dim", "JK", "domain")
