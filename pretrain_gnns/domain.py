@@ -11,8 +11,8 @@ install of another folder all find theirs:
 
 - the entry-point group ``pretrain_gnns.domains`` (``name = package.module:OBJECT``) of the installed
   distributions: a third-party package adds a domain with one line in its packaging metadata;
-- the same group in the ``setup.cfg`` of the checkout this package is imported from (its own
-  entry points, read when it is not installed);
+- the same group in the ``setup.cfg`` of the checkout this package is imported from (read too, so
+  that a checkout that is not installed finds its own domains);
 - a domain registers itself (``register_domain``) when its package is imported, and a name not
   found otherwise is imported as a package of that name.
 
