@@ -28,7 +28,7 @@ from pretrain_gnns.config import add_finetune_options
 from pretrain_gnns.data_root import ENV_DATA, data_root
 from pretrain_gnns.finetune_loop import output_stem, per_seed_args, run_finetune, save_model
 from pretrain_gnns.graphstore import make_loader
-from pretrain_gnns.runtime import adam, package_versions, resolve_device, seed_everything
+from pretrain_gnns.runtime import adam, resolve_device, seed_everything
 from pretrain_gnns.zoo import add_model_dir_arg, resolve_input_model_arg
 
 TARGET = "go_target_downstream"
@@ -116,8 +116,7 @@ def finetune_one(args: argparse.Namespace, dataset: BioDataset, device: torch.de
     if args.save_model:
         # the GO terms when the dataset was built here; the original's files do not name them
         tasks = dataset.meta.get("downstream_terms") or [f"go_downstream_{i}" for i in range(dataset.num_tasks)]
-        write_card(args.save_model, finetuned_card(args, "bio", tasks, summary, name, args.model_file,
-                                                   package_versions()))
+        write_card(args.save_model, finetuned_card(args, "bio", tasks, summary, name, args.model_file))
     return summary
 
 

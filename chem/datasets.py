@@ -178,7 +178,9 @@ def read_raw(spec: DatasetSpec, raw_dir: str) -> RawTable:
     missing = [t for t in tasks if t not in df.columns]
     if missing:
         raise ValueError(f"{path}: label columns not found: {missing}")
-    labels = encode_labels(df[tasks].to_numpy(dtype=np.float64), spec) if tasks else np.zeros((len(df), 0), np.int8)
+    values = df[tasks].to_numpy(dtype=np.float64) if tasks else np.zeros((len(df), 0))
+    check_label_values(values, tasks, spec, path)
+    labels = encode_labels(values, spec) if tasks else np.zeros((len(df), 0), np.int8)
     extra = {}
     for attr, col in spec.extra_columns.items():
         if col in df.columns:
@@ -188,6 +190,25 @@ def read_raw(spec: DatasetSpec, raw_dir: str) -> RawTable:
         extra["zinc_id"] = df[spec.id_column].str.replace("ZINC", "").astype(np.int64).to_numpy()
     smiles = df[smiles_col].fillna("").astype(str).tolist()
     return RawTable(smiles, labels, tasks, extra)
+
+
+# The values each classification rule reads as classes (NaN: missing); anything else in such a column
+# (a potency, a continuous score) would be cut into classes silently (issue 25: test ROC-AUC 0.0000).
+CLASS_VALUES = {"pm1": (-1.0, 0.0, 1.0), "as_is": (-1.0, 0.0, 1.0)}
+
+
+def check_label_values(values: np.ndarray, tasks: list[str], spec: DatasetSpec, path: str) -> None:
+    """Refuse, before any training, label columns whose values do not fit the dataset's task type."""
+    allowed = CLASS_VALUES.get(spec.label_rule)
+    if allowed is None or not values.size:
+        return
+    bad = ~np.isnan(values) & ~np.isin(values, allowed)
+    if bad.any():
+        col = int(np.argwhere(bad)[0][1])
+        examples = ", ".join(f"{v:g}" for v in np.unique(values[:, col][bad[:, col]])[:3])
+        raise ValueError(f"{path}: label column {tasks[col]!r} holds values that are not classes "
+                         f"({', '.join(f'{a:g}' for a in allowed)}): {examples}, ...; but {spec.name!r} is a "
+                         "classification dataset; give it binary labels (or a threshold for potencies)")
 
 
 def encode_labels(values: np.ndarray, spec: DatasetSpec) -> np.ndarray:

@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import os
 import time
-from concurrent.futures import ProcessPoolExecutor
 from multiprocessing import get_context
 
 import numpy as np
@@ -28,6 +27,7 @@ DATASET = "chembl2321810"
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from pretrain_gnns.cli_args import add_precision_arg
     p = ArgumentParser(prog=prog_name(), description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--model", default=DEFAULT_MODEL, help="pre-trained encoder to fine-tune from (a .pth of GIN 5x300; "
                    "default: this project's shipped supervised + AttrMasking GIN)")
@@ -37,7 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--jobs", type=int, default=2, help="fine-tuning runs at once, in worker processes")
     p.add_argument("--threads", type=int, default=None, help="torch CPU threads per run (default: cores / jobs)")
     p.add_argument("--device", default="cpu", help="cpu, cuda or cuda:N")
-    p.add_argument("--precision", default="fp32", choices=["fp32", "bf16"], help="bf16 autocast (opt-in)")
+    add_precision_arg(p)
     p.add_argument("--pretrain-inline", action="store_true",
                    help="also pre-train AttrMasking on RDKit's NCI + WEHI molecules here and fine-tune from it")
     p.add_argument("--pretrain-epochs", type=int, default=3, help="with --pretrain-inline: AttrMasking epochs")
@@ -45,13 +45,17 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def parse_seeds(text: str) -> list[int]:
-    try:
-        seeds = [int(s) for s in text.split(",") if s.strip()]
-    except ValueError:
-        raise ValueError(f"--seeds takes comma-separated integers, got {text!r}") from None
-    if not seeds:
+    """--seeds as finetune.py --runseeds reads it (0,1,2 or 0-2); a seed named twice is refused: the
+    table's "± std over n seeds" would count one run twice."""
+    import argparse as _argparse
+
+    from pretrain_gnns.cli_args import seed_list
+    if not text.strip(", "):
         raise ValueError("--seeds names no seed")
-    return seeds
+    try:
+        return seed_list(text.strip(","))
+    except _argparse.ArgumentTypeError as err:
+        raise ValueError(f"--seeds: {err}") from None
 
 
 def finetune_one(out: str, name: str, epochs: int, runseed: int, device: str, precision: str,
@@ -88,7 +92,8 @@ def run_all(starts: dict[str, str], seeds: list[int], args: argparse.Namespace) 
             results[name].append(finetune_one(*call(name, seed)))
         return results
     # spawn, not fork: a forked child would inherit the parent's OpenMP state
-    with ProcessPoolExecutor(args.jobs, mp_context=get_context("spawn")) as pool:
+    from pretrain_gnns.workers import worker_pool
+    with worker_pool(args.jobs, mp_context=get_context("spawn")) as pool:  # dies with this process
         futures = [(name, pool.submit(finetune_one, *call(name, seed))) for name, seed in jobs]
         for name, future in futures:
             results[name].append(future.result())
@@ -108,12 +113,16 @@ def summarise(results: dict[str, list[dict]], seeds: list[int]) -> dict:
 
 
 def print_table(summary: dict, n_seeds: int, epochs: int) -> None:
-    print(f"\nCHEMBL2321810 (pIC50 >= 7 active), scaffold split, {epochs} epochs, test ROC-AUC x 100, "
-          f"mean ± std over {n_seeds} seeds:")
-    print(f"  {'start':<30} {'best-val epoch':>15} {'last epoch':>12}")
+    """The result table, one write: its first column as wide as the longest start name (a long model
+    file name does not push the numbers out of their columns)."""
+    width = max([len("start"), *map(len, summary)])
+    lines = [f"\nCHEMBL2321810 (pIC50 >= 7 active), scaffold split, {epochs} epochs, test ROC-AUC x 100, "
+             f"mean ± std over {n_seeds} seed{'s' if n_seeds != 1 else ''}:",
+             f"  {'start':<{width}} {'best-val epoch':>14} {'last epoch':>12}"]
     for name, s in summary.items():
-        print(f"  {name:<30} {100 * s['best_val_mean']:>8.1f} ± {100 * s['best_val_std']:<4.1f}"
-              f" {100 * s['last_mean']:>6.1f} ± {100 * s['last_std']:.1f}")
+        lines.append(f"  {name:<{width}} {100 * s['best_val_mean']:>7.1f} ± {100 * s['best_val_std']:<4.1f}"
+                     f" {100 * s['last_mean']:>5.1f} ± {100 * s['last_std']:.1f}")
+    print("\n".join(lines), flush=True)
 
 
 def main(argv: list[str] | None = None) -> dict:
@@ -123,6 +132,10 @@ def main(argv: list[str] | None = None) -> dict:
         raise ValueError(f"--finetune-epochs must be at least 1, got {args.finetune_epochs}")
     if not os.path.isfile(args.model):
         raise FileNotFoundError(f"pre-trained model not found: {args.model} (pass --model PATH)")
+    from pretrain_gnns.files import check_folder_writable
+    from pretrain_gnns.runtime import resolve_precision
+    args.precision = resolve_precision(args.precision, args.device)  # once here, not in each run
+    check_folder_writable(args.output_dir, "--output-dir")
     os.makedirs(args.output_dir, exist_ok=True)
     start = time.time()
     from chem.loader import load_dataset

@@ -173,4 +173,5 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    from pretrain_gnns.cli_args import run_main
+    run_main(main)  # the one runner: an OSError (a file where a folder should be, read-only) is one line too

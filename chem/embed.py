@@ -36,8 +36,9 @@ from tqdm.auto import tqdm
 
 from chem.features import featurise_smiles
 from pretrain_gnns.cli_args import ArgumentParser, prog_name
+from pretrain_gnns.files import check_writable, output_lock
 from pretrain_gnns.graphstore import GraphStore
-from pretrain_gnns.runtime import autocast, resolve_device
+from pretrain_gnns.runtime import autocast, resolve_device, resolve_precision
 
 POOLINGS = {"mean": global_mean_pool, "sum": global_add_pool, "max": global_max_pool}
 LAYERS = ("last", "concat")
@@ -89,7 +90,8 @@ class Embedder:
         self.pooling, self.layer, self.batch_size, self.precision = pooling, layer, int(batch_size), precision
         if self.batch_size < 1:
             raise ValueError("--batch-size must be at least 1")
-        autocast(self.device, precision)  # rejects an unknown precision now, not after reading the input
+        # auto -> fp32 or bf16; bf16 where it would be emulated (10-20x slower) is refused now, not after reading
+        self.precision = resolve_precision(precision, self.device)
         self.dim = self.encoder.emb_dim * (self.encoder.num_layer + 1 if self.encoder.JK == "concat" else 1)
 
     @torch.no_grad()
@@ -212,10 +214,30 @@ class PretrainedGNNEmbedder(TransformerMixin, BaseEstimator):
 
 # ---------------------------------------------------------------------------------------------- input
 def read_smiles_chunks(path: str, smiles_column: str | None = None, chunk: int = CHUNK) -> Iterator[list[str]]:
-    """The SMILES of a .smi (first field of each non-blank line) or .csv file (gzipped or not), in chunks."""
-    from chem.pretrain_data import is_smi_file, sniff_smiles_column
+    """The SMILES of a .smi (first field of each non-blank line) or .csv file (gzipped or not), in chunks.
+    A file with no molecule at all (empty, a header only, blank lines) and a truncated or damaged
+    gzip are ValueErrors naming the file, whichever the format."""
+    import zlib
     if not os.path.isfile(path):
         raise FileNotFoundError(f"SMILES file not found: {path}")
+    if os.path.getsize(path) == 0:
+        raise ValueError(f"{path}: the file is empty (no molecules)")
+    rows = 0
+    try:
+        for block in _smiles_chunks(path, smiles_column, chunk):
+            if not block:
+                continue  # pandas yields one empty frame for a header-only CSV
+            rows += len(block)
+            yield block
+    except (EOFError, zlib.error, gzip.BadGzipFile) as err:
+        raise ValueError(f"{path}: the compressed file is truncated or damaged after {rows} molecules ({err}); "
+                         "download or copy it again") from None
+    if rows == 0:
+        raise ValueError(f"{path}: no molecules in the file (a header or blank lines only)")
+
+
+def _smiles_chunks(path: str, smiles_column: str | None, chunk: int) -> Iterator[list[str]]:
+    from chem.pretrain_data import is_smi_file, sniff_smiles_column
     if is_smi_file(path):
         opener = gzip.open if path.endswith(".gz") else open
         buf: list[str] = []
@@ -364,6 +386,8 @@ class _Outputs:
                     stream.close()
                     os.replace(stream.path, dest)
                     written.append(dest)
+                elif os.path.exists(dest):
+                    os.remove(dest)  # an earlier --per-atom run's atoms.npy would not describe this output
         elif self.kind == ".npz":
             zpath = t(self.tmpdir, "out.npz")
             with zipfile.ZipFile(zpath, "w", zipfile.ZIP_STORED, allowZip64=True) as z:
@@ -405,8 +429,9 @@ def featurised_chunks(chunks: Iterator[list[str]], workers: int) -> Iterator[tup
             yield smiles, featurise_smiles(smiles)
         return
     from collections import deque
-    from concurrent.futures import ProcessPoolExecutor
-    with ProcessPoolExecutor(workers) as pool:
+
+    from pretrain_gnns.workers import worker_pool
+    with worker_pool(workers) as pool:
         pending: deque = deque()
         for smiles in chunks:
             pending.append((smiles, pool.submit(featurise_smiles, smiles)))
@@ -418,10 +443,27 @@ def featurised_chunks(chunks: Iterator[list[str]], workers: int) -> Iterator[tup
             yield head, fut.result()
 
 
+def output_paths(out: str, per_atom: bool) -> list[str]:
+    """Every file ``embed_file`` writes for ``out``."""
+    kind = next((s for s in OUTPUT_SUFFIXES if out.lower().endswith(s)), "")
+    stem = out[: -len(kind)] if kind else out
+    extra = [stem + ".valid.npy"] + ([stem + ".atoms.npy"] if per_atom else []) if kind == ".npy" else []
+    return [out, *extra, out + ".skipped.csv"]
+
+
 def embed_file(smiles_file: str, out: str, embedder: Embedder, smiles_column: str | None = None,
                per_atom: bool = False, progress: bool = True, chunk: int = CHUNK, workers: int = 0) -> dict:
     """Embed every molecule of ``smiles_file`` into ``out``, streamed; returns counts and paths.
-    ``workers``: featurising processes running ahead of the encoder (0: featurise in this process)."""
+    ``workers``: featurising processes running ahead of the encoder (0: featurise in this process).
+    The destinations are checked first (not after embedding everything) and locked while written."""
+    for path in output_paths(out, per_atom):
+        check_writable(path, "--out")
+    with output_lock(out, "--out"):
+        return _embed_file(smiles_file, out, embedder, smiles_column, per_atom, progress, chunk, workers)
+
+
+def _embed_file(smiles_file: str, out: str, embedder: Embedder, smiles_column: str | None,
+                per_atom: bool, progress: bool, chunk: int, workers: int) -> dict:
     outputs = _Outputs(out, embedder.dim, per_atom)
     try:
         with tqdm(desc="embed", unit="mol", disable=not progress) as bar:
@@ -445,6 +487,7 @@ def add_smiles_input_args(p: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from pretrain_gnns.cli_args import add_precision_arg
     from pretrain_gnns.zoo import add_model_dir_arg
     p = ArgumentParser(prog=prog_name("python -m chem.embed"), description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -461,9 +504,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--device", default="cpu", help="cpu, cuda or cuda:N")
     p.add_argument("--workers", type=int, default=1,
                    help="processes featurising the next chunks while this one encodes (0: none)")
-    p.add_argument("--precision", choices=["fp32", "bf16"], default="fp32", help="bf16 autocast (faster on CPUs "
-                   "with AVX512-BF16 and on GPUs; vectors differ from fp32 by a few percent: relative L2 about 3%% "
-                   "for the released GCN)")
+    add_precision_arg(p)  # bf16 vectors differ from fp32's by a few percent (relative L2 about 3% for the released GCN)
     add_model_dir_arg(p)
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     return p
@@ -471,6 +512,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> dict:
     args = build_parser().parse_args(argv)
+    for path in output_paths(args.out, args.per_atom):
+        check_writable(path, "--out")  # before loading a model or reading any molecule
     embedder = Embedder(args.model, args.pooling, args.layer, args.batch_size, args.device, args.precision,
                         args.model_dir, progress=not args.quiet)
     if args.workers < 0:

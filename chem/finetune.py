@@ -24,7 +24,7 @@ from pretrain_gnns.config import add_finetune_options
 from pretrain_gnns.data_root import ENV_DATA
 from pretrain_gnns.finetune_loop import output_stem, per_seed_args, run_finetune, save_model
 from pretrain_gnns.graphstore import make_loader
-from pretrain_gnns.runtime import adam, package_versions, resolve_device, seed_everything
+from pretrain_gnns.runtime import adam, resolve_device, seed_everything
 from pretrain_gnns.zoo import add_model_dir_arg, resolve_input_model_arg
 
 EVAL_BATCH = 512  # evaluation runs in eval mode (no dropout, fixed batch norm): batch size does not change scores
@@ -62,6 +62,9 @@ def main(argv: list[str] | None = None) -> dict:
     runs = per_seed_args(args)  # refuses clashing output names before any work
     device = resolve_device(args.device)
     dataset = load_dataset(args.dataset, args.data_root)
+    if dataset.num_tasks == 0:  # e.g. --dataset csv without label columns: nothing to fine-tune on
+        raise ValueError(f"--dataset {args.dataset}: the dataset has no label columns, so there is nothing to "
+                         f"fine-tune on; use a dataset with labels ({', '.join(MOLECULENET)}, ...)")
     return [finetune_one(run, dataset, device) for run in runs][-1]
 
 
@@ -91,7 +94,7 @@ def finetune_one(args: argparse.Namespace, dataset: MoleculeDataset, device: tor
     if args.save_model:
         # the card holds the architecture block that check_architecture and predict read back
         write_card(args.save_model, finetuned_card(args, "chem", dataset.meta["tasks"], summary, args.dataset,
-                                                   args.input_model_file, package_versions()))
+                                                   args.input_model_file))
     return summary
 
 

@@ -23,10 +23,10 @@ import torch
 from chem.embed import CHUNK, add_smiles_input_args, read_smiles_chunks
 from chem.features import featurise_smiles
 from pretrain_gnns.card import read_finetuned_card
-from pretrain_gnns.cli_args import ArgumentParser, prog_name
-from pretrain_gnns.files import atomic_write
+from pretrain_gnns.cli_args import ArgumentParser, add_precision_arg, prog_name
+from pretrain_gnns.files import atomic_write, check_writable, output_lock
 from pretrain_gnns.graphstore import GraphStore
-from pretrain_gnns.runtime import autocast, resolve_device
+from pretrain_gnns.runtime import autocast, resolve_device, resolve_precision
 
 EVAL_BATCH = 512  # the batch finetune.py evaluates with: same batches, same numbers
 
@@ -39,6 +39,10 @@ def load_finetuned(model_path: str, device: str | None = "cpu") -> tuple[torch.n
         raise FileNotFoundError(f"model not found: {model_path}")
     card = read_finetuned_card(model_path, "chem")
     arch = card["architecture"]
+    if "num_tasks" not in arch:  # the card of a pre-trained encoder: no prediction head to run
+        raise ValueError(f"{model_path} is a pre-trained encoder without a task head (its card records no tasks): "
+                         "predict needs a model fine-tuned with finetune.py --save-model; for vectors of an "
+                         "encoder use python -m chem.embed (pretrain-gnns embed)")
     model = GNN_graphpred(arch["num_layer"], arch["emb_dim"], arch["num_tasks"], JK=arch["JK"], drop_ratio=0.0,
                           graph_pooling=arch["graph_pooling"], gnn_type=arch["gnn_type"])
     load_into(model, model_path)
@@ -67,6 +71,7 @@ def predict_chunk(model: torch.nn.Module, smiles: list[str], device: torch.devic
 
 def predict_smiles(model_path: str, smiles: list[str], device: str | None = "cpu", precision: str = "fp32") -> np.ndarray:
     """Probabilities (len(smiles), tasks), NaN rows where a molecule cannot be featurised."""
+    precision = resolve_precision(precision, device)
     model, _ = load_finetuned(model_path, device)
     dev = next(model.parameters()).device
     parts = [predict_chunk(model, list(smiles[i:i + CHUNK]), dev, precision)[0] for i in range(0, len(smiles), CHUNK)]
@@ -75,11 +80,15 @@ def predict_smiles(model_path: str, smiles: list[str], device: str | None = "cpu
 
 def predict_file(model_path: str, smiles_file: str, out: str, smiles_column: str | None = None,
                  device: str | None = "cpu", precision: str = "fp32", chunk: int = CHUNK) -> dict:
+    precision = resolve_precision(precision, device)
+    for path in (out, out + ".skipped.csv"):
+        check_writable(path, "--out")
     model, card = load_finetuned(model_path, device)
     dev = next(model.parameters()).device
     tasks = card.get("tasks") or [f"task{i}" for i in range(model.num_tasks)]
     rows = skipped = 0
-    with atomic_write(out, newline="") as fo, atomic_write(out + ".skipped.csv", newline="") as fs:
+    with output_lock(out, "--out"), atomic_write(out, newline="") as fo, \
+            atomic_write(out + ".skipped.csv", newline="") as fs:
         w, ws = csv.writer(fo), csv.writer(fs)
         w.writerow(["row", "smiles", "valid", *tasks])
         ws.writerow(["row", "smiles", "reason"])
@@ -101,7 +110,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_smiles_input_args(p)
     p.add_argument("--out", required=True, help="output CSV: row, smiles, valid, one probability column per task")
     p.add_argument("--device", default="cpu", help="cpu, cuda or cuda:N")
-    p.add_argument("--precision", choices=["fp32", "bf16"], default="fp32", help="bf16 autocast (opt-in)")
+    add_precision_arg(p)
     return p
 
 

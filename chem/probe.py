@@ -148,14 +148,14 @@ def markdown_table(rows: list[dict], key: str = "test_auc") -> str:
 
 def write_results(rows: list[dict], out: str) -> list[str]:
     """CSV (one row per dataset x model) and a JSON beside it, each written atomically."""
-    from pretrain_gnns.runtime import package_versions
+    from pretrain_gnns.runtime import hardware_record, package_versions
     with atomic_write(out, newline="") as f:
         w = csv.DictWriter(f, FIELDS)
         w.writeheader()
         for r in rows:
             w.writerow({k: (f"{r[k]:.6f}" if isinstance(r[k], float) else r[k]) for k in FIELDS})
     js = os.path.splitext(out)[0] + ".json"
-    write_json(js, {"rows": rows, "versions": package_versions(),
+    write_json(js, {"rows": rows, "versions": package_versions(), "hardware": hardware_record("cpu"),
                            "protocol": "frozen encoder, mean pooling, LogisticRegression(C=1) per task"})
     return [out, js]
 
@@ -183,7 +183,10 @@ def main(argv: list[str] | None = None) -> list[dict]:
     args = build_parser().parse_args(argv)
     models = [m for m in args.model.split(",") if m]
     datasets = [d for d in args.dataset.split(",") if d]
+    from pretrain_gnns.files import check_writable
     from pretrain_gnns.zoo import resolve
+    for path in (args.out, os.path.splitext(args.out)[0] + ".json") if args.out else ():
+        check_writable(path, "--out")  # before the probes, not after them
     for m in models:  # an unknown name or a missing file fails now, not after an hour of others
         if m not in ("morgan", "random"):
             resolve(m, "chem", args.model_dir)

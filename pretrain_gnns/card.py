@@ -98,9 +98,10 @@ def check_architecture(model_file: str, expected: dict, log: Callable[[str], Any
 
 
 def finetuned_card(args: Any, domain: str, tasks: list[str], summary: dict, dataset: str,
-                   input_model_file: str | None, versions: dict) -> dict:
+                   input_model_file: str | None) -> dict:
     """The card of a fine-tuned model (``finetune --save-model``): what predict needs to rebuild it
-    (architecture, task names) and how it was made."""
+    (architecture, task names) and how it was made, where."""
+    from pretrain_gnns.runtime import hardware_record, package_versions, resolve_device
     return {
         "kind": f"{domain} {KIND_FINETUNED}",
         "architecture": {**architecture_of(args, domain), "graph_pooling": args.graph_pooling,
@@ -110,7 +111,8 @@ def finetuned_card(args: Any, domain: str, tasks: list[str], summary: dict, data
         "saved_epoch": summary["epochs"], "selection": "last epoch (the weights after the final epoch)",
         "test_roc_auc": summary["test_last"], "valid_roc_auc": summary["val_last"],
         "best_val_epoch": summary["best_epoch"], "test_roc_auc_at_best_val_epoch": summary["test_at_best_val"],
-        "precision": args.precision, "versions": versions,
+        "precision": args.precision, "versions": package_versions(),
+        "hardware": hardware_record(resolve_device(args.device)),
         "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }
 

@@ -98,8 +98,21 @@ def atomic_save(obj, path: str) -> None:
     """torch.save, atomically: never a half-written file."""
     # Through a file object: torch names the zip archive after a path's stem, and the hidden
     # temporary name (leading '.') has none, which torch.save rejects.
-    with atomic_write(path, "wb") as f:
-        torch.save(obj, f)
+    try:
+        with atomic_write(path, "wb") as f:
+            torch.save(obj, f)
+    except RuntimeError as err:
+        # torch's zip writer reports a failed write (a full disk, an I/O error) as a RuntimeError
+        # ("[enforce fail at inline_container.cc] ... file write failed"): an OSError of the file.
+        if "write" not in str(err).lower():
+            raise
+        import errno
+        import shutil
+        folder = os.path.dirname(os.path.abspath(path))
+        full = shutil.disk_usage(folder).free < (64 << 20)
+        raise OSError(errno.ENOSPC if full else errno.EIO,
+                      "No space left on device; nothing written" if full else "Write failed; nothing written",
+                      path) from None
 
 
 def rng_state() -> dict:

@@ -89,6 +89,29 @@ def positive_int(text: str) -> int:
     return value
 
 
+def fraction(text: str) -> float:
+    """An argparse type: a number in [0, 1) (e.g. --dropout_ratio: a negative one scales activations
+    up, 1 drops everything, more is an error deep inside the first epoch)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not 0.0 <= value < 1.0:
+        raise argparse.ArgumentTypeError(f"must be at least 0 and below 1, got {text}")
+    return value
+
+
+PRECISION_HELP = ("fp32 (the paper's); bf16: autocast, only where the device computes bf16 natively (a CPU with "
+                  "AVX512-BF16 or AMX, a GPU), refused elsewhere, where it would run many times slower; auto: bf16 on "
+                  "a CPU with native bf16, else fp32")
+
+
+def add_precision_arg(p: argparse.ArgumentParser, default: str = "fp32") -> None:
+    """--precision, the same for every command: resolved by ``runtime.resolve_precision`` before any work."""
+    from pretrain_gnns.runtime import PRECISIONS
+    p.add_argument("--precision", default=default, choices=list(PRECISIONS), help=PRECISION_HELP)
+
+
 def seed_list(text: str) -> list[int]:
     """An argparse type: seeds as '0-9', '0,2,5' or '0-2,7' (each non-negative, none twice)."""
     seeds: list[int] = []
@@ -107,8 +130,9 @@ def seed_list(text: str) -> list[int]:
 
 
 def run_main(main, argv: list[str] | None = None) -> None:
-    """Run a script's ``main``; a user error (missing data, a checkpoint of the wrong shape, a missing
-    file, a bad value) ends with one line on stderr and exit code 2 instead of a traceback.
+    """Run a command's ``main``; a user error or a fault of the machine ends with one line on stderr and
+    exit code 2 instead of a traceback: missing data, a checkpoint of the wrong shape, a bad value, and
+    every OSError (a file missing, unreadable, a directory, a read-only folder, a full disk), named.
     PRETRAIN_GNNS_TRACEBACK=1 shows the traceback."""
     import os
     import sys
@@ -117,10 +141,44 @@ def run_main(main, argv: list[str] | None = None) -> None:
     from pretrain_gnns.data_root import MissingDataError
     from pretrain_gnns.runtime import keep_freed_memory
     keep_freed_memory()
+    exit_cleanly_on_sigterm()
     try:
-        main(sys.argv[1:] if argv is None else argv)
-    except (MissingDataError, CheckpointMismatchError, FileNotFoundError, ValueError) as err:
+        result = main(sys.argv[1:] if argv is None else argv)
+    except (MissingDataError, CheckpointMismatchError, ValueError, OSError, EOFError) as err:
         if os.environ.get("PRETRAIN_GNNS_TRACEBACK"):
             raise
-        print(f"error: {err}\n(set PRETRAIN_GNNS_TRACEBACK=1 for the traceback)", file=sys.stderr)
+        print(f"error: {error_line(err)}\n(set PRETRAIN_GNNS_TRACEBACK=1 for the traceback)", file=sys.stderr)
         sys.exit(2)
+    if isinstance(result, int) and not isinstance(result, bool):
+        sys.exit(result)  # a main that returns its exit code (a download command)
+
+
+def exit_cleanly_on_sigterm() -> None:
+    """SIGTERM (a scheduler's stop, ``kill``, a timeout) unwinds like an exception, exit code 143:
+    temporary files of unfinished writes are removed and the last complete outputs stay, instead of
+    the process vanishing mid-write. (kill -9 cannot be caught: the next run cleans up after it.)"""
+    import signal
+    import sys
+    import threading
+    if threading.current_thread() is not threading.main_thread():
+        return  # signal handlers can only be set from the main thread
+
+    def stop(signum, _frame):
+        sys.exit(128 + signum)
+    signal.signal(signal.SIGTERM, stop)
+
+
+def error_line(err: BaseException) -> str:
+    """What went wrong, for a user: an OSError as its cause and the file it concerns (its bare str
+    is "[Errno 28] No space left on device" or "[Errno 21] Is a directory: 'x'")."""
+    if isinstance(err, OSError) and err.errno is not None and err.strerror:
+        import errno as errno_
+        where = f": {err.filename}" if err.filename else ""
+        hint = {errno_.ENOSPC: " (the disk is full: free space or write elsewhere)",
+                errno_.EROFS: " (a read-only file system: write elsewhere)",
+                errno_.EACCES: " (no permission: write elsewhere or change the folder's permissions)",
+                errno_.EISDIR: " (a directory where a file was expected: name a file)"}.get(err.errno, "")
+        return f"{err.strerror}{where}{hint}"
+    if isinstance(err, EOFError):
+        return f"unexpected end of a file (truncated or still being written?): {err}"
+    return str(err)

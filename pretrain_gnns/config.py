@@ -14,7 +14,8 @@ import argparse
 from dataclasses import dataclass, field, fields
 from typing import Any, Callable, Sequence
 
-from pretrain_gnns.cli_args import positive_int, seed_list
+from pretrain_gnns.cli_args import PRECISION_HELP, fraction, positive_int, seed_list
+from pretrain_gnns.runtime import PRECISIONS
 
 
 def option(default: Any, help: str = "", *, flag: str | None = None, aliases: Sequence[str] = (),
@@ -71,12 +72,9 @@ class TrainConfig:
     decay: float = option(0, "weight decay", type=float)
     num_layer: int = option(5, "number of GNN message passing layers", type=positive_int)
     emb_dim: int = option(300, "embedding dimensions", type=positive_int)
-    dropout_ratio: float = option(0.0, "dropout ratio", type=float)
+    dropout_ratio: float = option(0.0, "dropout ratio, in [0, 1)", type=fraction)
     JK: str = option("last", "how node features across layers are combined: last, sum, max or concat")
     gnn_type: str = option("gin", "GNN architecture (the domain's conv registry)")
-
-
-PRECISION_HELP = "bf16 autocast on CPU or CUDA (opt-in; fp32 is the paper's)"
 
 
 @dataclass
@@ -84,7 +82,7 @@ class FinetuneConfig(TrainConfig):
     """The fine-tuning flags every domain's fine-tuning command shares (the original's defaults)."""
 
     batch_size: int = option(32, "training batch size", type=positive_int)
-    dropout_ratio: float = option(0.5, "dropout ratio", type=float)
+    dropout_ratio: float = option(0.5, "dropout ratio, in [0, 1)", type=fraction)
     graph_pooling: str = option("mean", "graph pooling: sum, mean, max, attention, set2setN")
     runseed: int = option(0, "seed for weights, dropout and batch order", type=int)
     runseeds: list | None = option(None, "several run seeds one after another in this process (e.g. 0-9 or 0,2,5): "
@@ -94,7 +92,7 @@ class FinetuneConfig(TrainConfig):
     num_workers: int = option(0, "DataLoader worker processes (0: batches are cut in this process)", type=int)
     output_dir: str = option("runs/finetune", "where the CSV and JSON go", flag="--output-dir")
     save_model: str = option("", "also save the fine-tuned model's state_dict here", flag="--save-model")
-    precision: str = option("fp32", PRECISION_HELP, choices=("fp32", "bf16"))
+    precision: str = option("fp32", PRECISION_HELP, choices=PRECISIONS)
     quiet: bool = option(False, "no progress bars", action="store_true")
 
 

@@ -3,6 +3,7 @@ one CSV row per epoch and a final JSON (test ROC-AUC at the best-validation epoc
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import math
 import os
@@ -14,9 +15,9 @@ import torch
 from tqdm.auto import tqdm
 
 from pretrain_gnns.checkpoint import atomic_save
-from pretrain_gnns.files import write_json
+from pretrain_gnns.files import check_folder_writable, check_writable, output_lock, write_json
 from pretrain_gnns.metrics import masked_bce_loss, roc_auc_per_task
-from pretrain_gnns.runtime import autocast, package_versions
+from pretrain_gnns.runtime import autocast, hardware_record, package_versions, resolve_precision
 
 CSV_FIELDS = ["epoch", "train_loss", "train_auc", "val_auc", "test_auc", "seconds"]
 
@@ -39,8 +40,20 @@ def per_seed_args(args: argparse.Namespace) -> list[argparse.Namespace]:
             if value and "{seed}" not in value:
                 raise ValueError(f"--runseeds gives {len(seeds)} seeds but {flag} {value!r} names one file: "
                                  "put {seed} in it (e.g. seed{seed})")
-    return [argparse.Namespace(**{**vars(args), "runseed": seed, "runseeds": None,
+    check_run_args(args)
+    runs = [argparse.Namespace(**{**vars(args), "runseed": seed, "runseeds": None,
                                   "save_model": args.save_model.replace("{seed}", str(seed))}) for seed in seeds]
+    for run in runs:
+        if run.save_model:
+            check_writable(run.save_model, "--save-model")
+    return runs
+
+
+def check_run_args(args: argparse.Namespace) -> None:
+    """Before any work: the precision the run computes in (``args.precision`` resolved: ``auto`` becomes
+    fp32 or bf16, bf16 without native support is refused) and that --output-dir takes files."""
+    args.precision = resolve_precision(args.precision, args.device)
+    check_folder_writable(args.output_dir, "--output-dir")
 
 
 def save_model(model: torch.nn.Module, path: str) -> None:
@@ -92,9 +105,17 @@ def _mean(per_task: list) -> float:
 
 
 def run_finetune(model: torch.nn.Module, optimizer: torch.optim.Optimizer, loaders: dict, epochs: int,
-                 device: torch.device, out_prefix: str | None, config: dict, target: str = "y",
-                 eval_train: bool = False, precision: str = "fp32", progress: bool = True,
-                 log: Callable[[str], None] = print, extra_tests: dict | None = None) -> dict:
+                 device: torch.device, out_prefix: str | None, config: dict, **kwargs) -> dict:
+    """``_run_finetune`` holding the lock of its output name: a second run writing the same
+    ``out_prefix`` is refused at once instead of interleaving its epochs with this one's."""
+    with output_lock(out_prefix) if out_prefix else contextlib.nullcontext():
+        return _run_finetune(model, optimizer, loaders, epochs, device, out_prefix, config, **kwargs)
+
+
+def _run_finetune(model: torch.nn.Module, optimizer: torch.optim.Optimizer, loaders: dict, epochs: int,
+                  device: torch.device, out_prefix: str | None, config: dict, target: str = "y",
+                  eval_train: bool = False, precision: str = "fp32", progress: bool = True,
+                  log: Callable[[str], None] = print, extra_tests: dict | None = None) -> dict:
     """Train for ``epochs``; after each, score valid and test (and train if asked). Returns the summary
     that is also written to ``out_prefix + '.json'`` (with ``out_prefix + '.csv'`` per epoch).
 
@@ -105,9 +126,12 @@ def run_finetune(model: torch.nn.Module, optimizer: torch.optim.Optimizer, loade
     per_task_extra: dict[str, list] = {name: [] for name in extra_tests}
     fields = CSV_FIELDS[:-1] + [f"{name}_auc" for name in extra_tests] + CSV_FIELDS[-1:]
     csv_path = out_prefix + ".csv" if out_prefix else None
+    # Rows go to <stem>.csv.partial while the run trains, renamed to <stem>.csv beside the JSON at the
+    # end: a run that fails or is refused never truncates an earlier run's CSV.
+    partial = csv_path + ".partial" if csv_path else None
     if csv_path:
         os.makedirs(os.path.dirname(os.path.abspath(csv_path)), exist_ok=True)
-        with open(csv_path, "w", newline="") as f:
+        with open(partial, "w", newline="") as f:
             csv.writer(f).writerow(fields)
     left_out = {}
     start = time.time()
@@ -134,7 +158,7 @@ def run_finetune(model: torch.nn.Module, optimizer: torch.optim.Optimizer, loade
         row["seconds"] = time.time() - t0
         history.append(row)
         if csv_path:
-            with open(csv_path, "a", newline="") as f:
+            with open(partial, "a", newline="") as f:
                 csv.writer(f).writerow([_fmt(row[k]) for k in fields])
         # train ROC-AUC is only scored with eval_train; an unscored column is left out, not shown as nan
         train = f"train {row['train_auc']:.4f}  " if eval_train else ""
@@ -143,8 +167,9 @@ def run_finetune(model: torch.nn.Module, optimizer: torch.optim.Optimizer, loade
             f"test {row['test_auc']:.4f}  {extra}{row['seconds']:.1f}s")
     summary = summarise(history, per_task_test, left_out, per_task_extra)
     summary.update(config=config, versions=package_versions(), seconds_total=time.time() - start,
-                   device=str(device))
+                   device=str(device), hardware=hardware_record(device))
     if out_prefix:
+        os.replace(partial, csv_path)
         write_json(out_prefix + ".json", summary)
     log(f"test ROC-AUC at best validation epoch {summary['best_epoch']}: {summary['test_at_best_val']:.4f}; "
         f"at last epoch: {summary['test_last']:.4f}")

@@ -14,6 +14,7 @@ from typing import Any
 from pretrain_gnns.cli_args import positive_int
 from pretrain_gnns.config import PRECISION_HELP, TrainConfig, add_options, field_values, option, state
 from pretrain_gnns.data_root import ENV_DATA
+from pretrain_gnns.runtime import PRECISIONS
 
 __all__ = ["PretrainConfig", "add_pretrain_args"]
 
@@ -36,7 +37,7 @@ class PretrainConfig(TrainConfig):
                                        "row N)", flag="--max-molecules", type=int)
     resume: bool = option(False, "continue from <output_model_file>.state.pt if it exists (same flags needed); the "
                           "result equals an uninterrupted run", action="store_true")
-    precision: str = option("fp32", PRECISION_HELP, choices=("fp32", "bf16"))
+    precision: str = option("fp32", PRECISION_HELP, choices=PRECISIONS)
     quiet: bool = option(False, "no progress bars", action="store_true")
     model_dir: str | None = state(None)  # a flag only where a zoo name may be given (--input_model_file)
     data: Any = state(None)  # the domain's data flags (Domain.pretrain_data_config)

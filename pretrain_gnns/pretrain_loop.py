@@ -27,7 +27,7 @@ from pretrain_gnns.checkpoint import CheckpointReadError, atomic_save, domain_of
 from pretrain_gnns.graphstore import GraphDataset, dataset_fingerprint, make_loader
 from pretrain_gnns.method import PretrainMethod
 from pretrain_gnns.pretrain_config import PretrainConfig
-from pretrain_gnns.runtime import adam, autocast, package_versions, resolve_device
+from pretrain_gnns.runtime import adam, autocast, hardware_record, package_versions, resolve_device
 
 MODEL_SUFFIXES = (".pth", ".pt")
 STATE_SUFFIX = ".state.pt"
@@ -293,7 +293,7 @@ def summarise(history: list[dict], config: dict, device: torch.device, info: Dis
         "resumed_from_epoch": resumed_from, "seconds_this_run": seconds, "device": str(device),
         "device_name": torch.cuda.get_device_name(device) if device.type == "cuda" else None,
         "world_size": info.world_size, "torch_threads": torch.get_num_threads(),
-        "config": config, "versions": package_versions(),
+        "config": config, "versions": package_versions(), "hardware": hardware_record(device),
     }
 
 

@@ -8,16 +8,19 @@ per-method script names the same command with the method fixed.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import textwrap
 from functools import partial
 from typing import Callable
 
 from pretrain_gnns.cli_args import ArgumentParser, HelpFormatter, prog_name
 from pretrain_gnns.domain import Domain
+from pretrain_gnns.files import check_writable, output_lock
 from pretrain_gnns.method import PretrainMethod, get_method, methods
 from pretrain_gnns.pretrain_config import PretrainConfig, add_pretrain_args
-from pretrain_gnns.pretrain_loop import main_process_first, run_pretraining, setup_distributed
-from pretrain_gnns.runtime import parse_device, seed_everything
+from pretrain_gnns.pretrain_loop import (main_process_first, model_path, report_path, run_pretraining,
+                                        setup_distributed, state_path)
+from pretrain_gnns.runtime import parse_device, resolve_precision, seed_everything
 from pretrain_gnns.zoo import add_model_dir_arg, resolve_input_model_arg
 
 MethodClass = type[PretrainMethod]
@@ -49,15 +52,21 @@ def build_parser(domain: Domain, method_cls: MethodClass, prog: str | None = Non
 def run(domain: Domain, method_cls: MethodClass, cfg: PretrainConfig) -> dict:
     """Load the data (rank 0 first under torchrun), seed, build the method, train; returns the report."""
     parse_device(cfg.device)  # an unknown --device is refused before the data is read
+    cfg.precision = resolve_precision(cfg.precision, cfg.device)  # auto -> fp32/bf16; emulated bf16 refused
+    out_file = model_path(cfg.output_model_file)
+    for path in (out_file, report_path(out_file), state_path(out_file)) if out_file else ():
+        check_writable(path, "--output_model_file")  # not after an epoch
     info = setup_distributed(cfg.device)
-    with main_process_first(info):
-        dataset = domain.load_pretrain_dataset(cfg, method_cls)
-    seed_everything(cfg.seed)
-    method = method_cls.from_config(cfg, dataset)
-    if info.is_main:
-        print(f"[{domain.log_tag}{method.name}] {domain.describe(dataset)}, {sum(p.numel() for p in method.parameters()):,} "
-              "parameters", flush=True)
-    return run_pretraining(method, dataset, cfg)
+    # One run at a time per output name (rank 0 writes; the other ranks of a torchrun share its name).
+    with output_lock(out_file, "--output_model_file") if out_file and info.is_main else contextlib.nullcontext():
+        with main_process_first(info):
+            dataset = domain.load_pretrain_dataset(cfg, method_cls)
+        seed_everything(cfg.seed)
+        method = method_cls.from_config(cfg, dataset)
+        if info.is_main:
+            print(f"[{domain.log_tag}{method.name}] {domain.describe(dataset)}, "
+                  f"{sum(p.numel() for p in method.parameters()):,} parameters", flush=True)
+        return run_pretraining(method, dataset, cfg)
 
 
 def command_prog(domain: Domain) -> str:

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import functools
+import os
 import platform
 import random
 import statistics
@@ -45,6 +47,94 @@ def parse_device(spec: str | int | None) -> torch.device:
         raise ValueError(f"--device {spec!r}: {device.type} is not a device this project runs on "
                          "(cpu, cuda, cuda:N or a GPU index)")
     return device
+
+
+# ---------------------------------------------------------------------------------------------- precision
+PRECISIONS = ("fp32", "bf16", "auto")
+ENV_CPU_FLAGS = "PRETRAIN_GNNS_CPU_FLAGS"  # replaces /proc/cpuinfo's flags: tests, and a user who knows better
+ENV_FORCE_BF16 = "PRETRAIN_GNNS_FORCE_BF16"  # 1: run --precision bf16 even where it is emulated (slow)
+# A CPU computes bf16 natively with either: AVX512-BF16 (dot products of bf16 pairs) or AMX (tile matmuls).
+# Without them oneDNN emulates bf16 in fp32 and converts on every op: 10-20x slower than fp32 (issue 25).
+NATIVE_BF16_FLAGS = ("avx512_bf16", "amx_bf16")
+# On CUDA bf16 is native from Ampere on, but steps are launch-bound at this model's size: bf16 did not
+# help on an H100 (docs/results/gpu_check_h100.md), so ``auto`` keeps fp32 there.
+AUTO_BF16_ON_CUDA = False
+
+
+def cpu_flags() -> frozenset[str]:
+    """The CPU's feature flags: $PRETRAIN_GNNS_CPU_FLAGS (space separated) if set, else /proc/cpuinfo's
+    (empty where there is none, e.g. macOS: then no native bf16 is assumed)."""
+    forced = os.environ.get(ENV_CPU_FLAGS)
+    if forced is not None:
+        return frozenset(forced.split())
+    return _proc_cpu_flags()
+
+
+@functools.lru_cache(maxsize=1)
+def _proc_cpu_flags() -> frozenset[str]:
+    try:
+        with open("/proc/cpuinfo") as f:
+            line = next((line for line in f if line.startswith("flags")), "")
+    except OSError:
+        return frozenset()
+    return frozenset(line.partition(":")[2].split())
+
+
+def cpu_model_name() -> str:
+    try:
+        with open("/proc/cpuinfo") as f:
+            line = next((line for line in f if line.startswith("model name")), "")
+    except OSError:
+        line = ""
+    return line.partition(":")[2].strip() or platform.processor() or platform.machine()
+
+
+def native_bf16(device: torch.device | str, flags: frozenset[str] | None = None) -> bool:
+    """Whether ``device`` computes bf16 natively: a CUDA GPU that supports it, or a CPU with
+    AVX512-BF16 or AMX (``flags``: the CPU's, default ``cpu_flags()``)."""
+    device = torch.device(device)
+    if device.type == "cuda":
+        return torch.cuda.is_available() and torch.cuda.is_bf16_supported()
+    if device.type != "cpu":
+        return False
+    flags = cpu_flags() if flags is None else flags
+    return any(f in flags for f in NATIVE_BF16_FLAGS)
+
+
+def hardware_record(device: torch.device | str = "cpu") -> dict:
+    """What a speed figure or a result depends on, for result JSONs, model cards and benchmarks: the
+    CPU's model name, torch's CPU kernel level (AVX2, AVX512, ...), its vector and bf16 flags, and
+    whether bf16 is native on ``device``."""
+    flags = cpu_flags()
+    device = torch.device(device)
+    return {"cpu": cpu_model_name(), "cpu_capability": torch.backends.cpu.get_cpu_capability(),
+            "cpu_flags": sorted(f for f in flags if f.startswith(("avx", "amx")) or f == "fma"),
+            "cpu_count": os.cpu_count(), "device": str(device), "native_bf16": native_bf16(device, flags),
+            "gpu": torch.cuda.get_device_name(device) if device.type == "cuda" and torch.cuda.is_available() else None}
+
+
+def resolve_precision(precision: str, device: torch.device | str | None, flags: frozenset[str] | None = None) -> str:
+    """The precision a run computes in: ``fp32`` as asked; ``bf16`` only where it is native (elsewhere a
+    ValueError says why and what to use, unless $PRETRAIN_GNNS_FORCE_BF16=1); ``auto`` bf16 on a CPU
+    with native bf16 (measured 1.5-2.6x faster), fp32 elsewhere (emulated bf16 is 10-20x slower; a
+    GPU's steps are launch-bound at these sizes)."""
+    dev = parse_device(device) if not isinstance(device, torch.device) else device
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        dev = torch.device("cpu")  # where resolve_device sends the run
+    if precision == "fp32":
+        return "fp32"
+    native = native_bf16(dev, flags)
+    if precision == "auto":
+        return "bf16" if native and (dev.type == "cpu" or AUTO_BF16_ON_CUDA) else "fp32"
+    if precision != "bf16":
+        raise ValueError(f"unknown --precision {precision!r}: use {', '.join(PRECISIONS)}")
+    if native or os.environ.get(ENV_FORCE_BF16) == "1":
+        return "bf16"
+    where = ("this GPU does not support bf16" if dev.type == "cuda" else
+             f"this CPU ({torch.backends.cpu.get_cpu_capability()}, no AVX512-BF16 or AMX) has no native bf16")
+    raise ValueError(f"--precision bf16: {where}, so bf16 would be emulated and run 10-20x slower than fp32; "
+                     f"use --precision fp32 (or auto, which picks bf16 only where it is native; "
+                     f"{ENV_FORCE_BF16}=1 runs bf16 anyway)")
 
 
 def autocast(device: torch.device, precision: str):

@@ -32,9 +32,12 @@ def die_with_parent(parent_pid: int, then: Callable | None = None, *args) -> Non
         then(*args)
 
 
-def worker_pool(workers: int, initializer: Callable | None = None, initargs: tuple = ()) -> ProcessPoolExecutor:
-    """A ProcessPoolExecutor whose workers exit when this process dies."""
-    return ProcessPoolExecutor(workers, initializer=die_with_parent,
+def worker_pool(workers: int, initializer: Callable | None = None, initargs: tuple = (),
+                mp_context=None) -> ProcessPoolExecutor:
+    """A ProcessPoolExecutor whose workers exit when this process dies (every pool of the project is
+    this one: a plain pool's worker outlives a kill -9 and keeps the parent's stdout open, so whoever
+    reads that pipe waits for it). ``mp_context``: e.g. ``get_context("spawn")``."""
+    return ProcessPoolExecutor(workers, mp_context=mp_context, initializer=die_with_parent,
                                initargs=(os.getpid(), initializer, *initargs))
 
 

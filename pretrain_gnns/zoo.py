@@ -127,12 +127,27 @@ def own_models(folder: str = OWN_MODELS_DIR) -> dict[str, dict[str, ZooEntry]]:
 def register_own_model(pth: str) -> str:
     """Record the sha256 of one of this project's model files in the JSON beside it (its pre-training
     report), so that every later load checks it; returns the zoo name it will be listed under."""
+    from pretrain_gnns.checkpoint import load_state_dict_file
     from pretrain_gnns.files import write_json
     meta_path = os.path.splitext(pth)[0] + ".json"
     if not os.path.isfile(pth) or not os.path.isfile(meta_path):
         raise FileNotFoundError(f"register needs {pth} and {meta_path}")
-    with open(meta_path) as f:
-        meta = json.load(f)
+    # Only files that `list` and a load will find: a model listed under a name it never appears under
+    # would be a registration that did nothing.
+    folder = os.path.dirname(os.path.abspath(pth))
+    if os.path.basename(folder) not in domain_names() or os.path.basename(os.path.dirname(folder)) != "models":
+        raise ZooError(f"{pth}: register records models kept in a models/<domain>/ folder (zoo list shows "
+                       f"those of {os.path.join(OWN_MODELS_DIR, '<domain>')}); copy the .pth and its .json into "
+                       f"{os.path.join(OWN_MODELS_DIR, domain_names()[0])} (or another domain's folder) and register "
+                       "that copy")
+    load_state_dict_file(pth)  # a text file named .pth, a damaged or pickled one: refused, named
+    try:
+        with open(meta_path) as f:
+            meta = json.load(f)
+    except ValueError as err:
+        raise ZooError(f"{meta_path}: not a JSON report ({err})") from None
+    if not isinstance(meta, dict):
+        raise ZooError(f"{meta_path}: not a JSON report (a {type(meta).__name__}, not an object)")
     meta["sha256"] = sha256_file(pth)
     meta.setdefault("name", "ours_" + os.path.splitext(os.path.basename(pth))[0])
     write_json(meta_path, meta)
@@ -186,7 +201,12 @@ def is_zoo_name(name: str, domain: str | None = None) -> bool:
 
 
 def model_dirs(model_dir: str | None = None) -> list[str]:
+    """The folder of released files (--model-dir, else $PRETRAIN_GNNS_MODEL_DIR); a named folder that does
+    not exist is refused (a typo would otherwise silently mean "download everything")."""
     folder = model_dir or os.environ.get(ENV_MODEL_DIR)
+    if folder and not os.path.isdir(folder):
+        source = "--model-dir" if model_dir else f"${ENV_MODEL_DIR}"
+        raise ZooError(f"{source} {folder}: no such folder")
     return [folder] if folder else []
 
 
@@ -388,6 +408,7 @@ def availability(entry: ZooEntry, model_dir: str | None = None) -> str:
 
 
 def format_table(domain: str | None = None, model_dir: str | None = None) -> str:
+    model_dirs(model_dir)  # a missing --model-dir is said once, not as every entry's availability
     rows = [("name", "domain", "gnn_type", "layers", "emb_dim", "JK", "source", "available")]
     for d in [check_domain(domain)] if domain else domain_names():
         for e in entries(d).values():

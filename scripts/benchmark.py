@@ -125,6 +125,8 @@ def main(argv: list[str] | None = None) -> dict:
     res["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     res["torch_threads"] = args.threads
     res["device"] = args.device
+    from pretrain_gnns.runtime import hardware_record
+    res["hardware"] = hardware_record(resolve_device(args.device))  # a speed figure names its machine
     table = markdown(res)
     print(table)
     os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)

@@ -22,7 +22,7 @@ from chem.methods.contextpred import ExtractSubstructureContextPair, context_rad
 from chem.pretrain_data import smiles_file_dataset
 from pretrain_gnns.context import extract_context_pairs, random_centers
 from pretrain_gnns.files import write_json
-from pretrain_gnns.runtime import median_time, package_versions
+from pretrain_gnns.runtime import hardware_record, median_time, package_versions
 
 DEFAULT_SMILES = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "..", "shared", "data",
                               "zinc", "moses", "test.csv.gz")
@@ -134,7 +134,8 @@ def run(args: argparse.Namespace) -> dict:
           f"(batch {args.batch_size}, {args.threads} threads, median of {args.repeats})")
     result = {"molecules": n, "batch_size": args.batch_size, "k": k, "l1": l1, "l2": l2, "threads": args.threads,
               "repeats": args.repeats, "ms_per_molecule": ms, "speedup": speedup, "dropped": dropped,
-              "smiles_file": os.path.abspath(args.smiles_file), "versions": package_versions()}
+              "smiles_file": os.path.abspath(args.smiles_file), "versions": package_versions(),
+              "hardware": hardware_record("cpu")}
     if args.output:
         write_json(args.output, result)
     return result

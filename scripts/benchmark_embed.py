@@ -24,7 +24,7 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 if REPO not in sys.path:
     sys.path.insert(0, REPO)
 
-from pretrain_gnns.runtime import median_time  # noqa: E402
+from pretrain_gnns.runtime import hardware_record, median_time  # noqa: E402
 
 ORIGINAL_EVAL_MOL_S = 1080  # the original's evaluation throughput, GIN 5 x 300, this kind of machine
 
@@ -97,7 +97,7 @@ def main(argv: list[str] | None = None) -> list[dict]:
                   f"{ORIGINAL_EVAL_MOL_S} mol/s)", flush=True)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     report = {"rows": rows, "peak_rss_mb": peak, "threads": args.threads, "smiles_file": smiles_file,
-              "original_eval_mol_s": ORIGINAL_EVAL_MOL_S}
+              "original_eval_mol_s": ORIGINAL_EVAL_MOL_S, "hardware": hardware_record("cpu")}
     if args.out:
         os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
         with open(args.out + ".json", "w") as f:

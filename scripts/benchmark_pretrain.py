@@ -149,7 +149,7 @@ def main(argv: list[str] | None = None) -> dict:
     if opts.threads:
         torch.set_num_threads(opts.threads)
     sys.path.insert(0, REPO)
-    from pretrain_gnns.runtime import package_versions, resolve_device
+    from pretrain_gnns.runtime import hardware_record, package_versions, resolve_device
     device = resolve_device(opts.device)
     zinc, chembl = load_datasets(opts)
     results = []
@@ -163,7 +163,8 @@ def main(argv: list[str] | None = None) -> dict:
     meta = {"device": str(device), "device_name": torch.cuda.get_device_name(device) if device.type == "cuda" else
             f"CPU ({os.cpu_count()} cores)", "threads": torch.get_num_threads(), "molecules": len(zinc),
             "emb_dim": opts.emb_dim, "num_layer": opts.num_layer, "repeats": opts.repeats, "num_workers": opts.num_workers,
-            "bytes_per_mol": zinc.store.nbytes() / len(zinc), "versions": package_versions()}
+            "bytes_per_mol": zinc.store.nbytes() / len(zinc), "versions": package_versions(),
+            "hardware": hardware_record(device)}  # a speed figure names its machine (CPU kind, native bf16)
     table = markdown(results, meta)
     print(table)
     if opts.out:

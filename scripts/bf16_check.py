@@ -38,7 +38,8 @@ def main(argv: list[str] | None = None) -> dict:
     print(table)
     if opts.out:
         from pretrain_gnns.files import write_json, write_text
-        write_json(opts.out + ".json", report)
+        from pretrain_gnns.runtime import hardware_record
+        write_json(opts.out + ".json", {**report, "hardware": hardware_record("cpu")})
         write_text(opts.out + ".md", table)
     return report
 
