@@ -2,6 +2,7 @@
 
     python -m chem.download bbbp tox21 --data-root dataset
     python -m chem.download moleculenet            # the eight MoleculeNet datasets
+    python -m chem.download regression             # esol, freesolv, lipophilicity
     python -m chem.download chem_dataset           # the original's chem_dataset.zip (adds zinc_standard_agent, mutag)
 
 The MoleculeNet CSVs come from DeepChem's public bucket (the files MoleculeNet and DeepChem's loaders
@@ -23,7 +24,7 @@ import urllib.parse
 import zipfile
 from pathlib import PurePosixPath
 
-from chem.datasets import CHEM_DATASET_ZIP, MOLECULENET, SPECS, find_raw_files
+from chem.datasets import CHEM_DATASET_ZIP, MOLECULENET, REGRESSION, SPECS, find_raw_files
 from pretrain_gnns.data_root import ENV_DATA, data_root
 # the one download helper (temporary file, checksums, rename), re-exported for this module's users
 from pretrain_gnns.cli_args import ArgumentParser, prog_name
@@ -141,8 +142,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = ArgumentParser(prog=prog_name("python -m chem.download"), description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("names", nargs="+", metavar="NAME",
-                   help=f"datasets ({', '.join(MOLECULENET)}), 'moleculenet' for all eight, or '{ZIP_NAME}' "
-                        "for the original's zip")
+                   help=f"datasets ({', '.join(MOLECULENET)}; {', '.join(REGRESSION)}), 'moleculenet' for all eight, "
+                        f"'regression' for the three regression sets, or '{ZIP_NAME}' for the original's zip")
     p.add_argument("--data-root", dest="data_root", default=None,
                    help=f"folder that receives <name>/raw/ (default: ${ENV_DATA} or ./dataset)")
     p.add_argument("--url", default=None, help="download from this URL instead (a mirror, or file:///path); "
@@ -156,7 +157,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    names = [n for name in args.names for n in (MOLECULENET if name == "moleculenet" else (name,))]
+    groups = {"moleculenet": MOLECULENET, "regression": REGRESSION}
+    names = [n for name in args.names for n in groups.get(name, (name,))]
     if args.url and len(names) != 1:
         print("error: --url needs exactly one NAME", file=sys.stderr)
         return 2

@@ -16,7 +16,7 @@ import numpy as np
 from pretrain_gnns.splitters import check_fracs, labelled_positions, random_split, subsets
 
 __all__ = ["generate_scaffold", "random_scaffold_split", "random_split", "scaffold_split", "scaffold_split_indices",
-           "split_dataset"]
+           "split_dataset", "split_name"]
 
 
 @lru_cache(maxsize=None)
@@ -84,11 +84,24 @@ def random_scaffold_split(dataset, smiles_list: Sequence[str], task_idx: int | N
     return subsets(dataset, (train, valid, test))
 
 
-def split_dataset(dataset, split: str, seed: int):
-    """The fine-tuning split named ``split`` (scaffold, random, random_scaffold), 80/10/10, as the original."""
-    if split == "scaffold":
-        return scaffold_split(dataset, dataset.smiles_list, null_value=0, frac_train=0.8, frac_valid=0.1, frac_test=0.1)
-    if split == "random":
-        return random_split(dataset, null_value=0, frac_train=0.8, frac_valid=0.1, frac_test=0.1, seed=seed)
-    return random_scaffold_split(dataset, dataset.smiles_list, null_value=0, frac_train=0.8, frac_valid=0.1,
-                                 frac_test=0.1, seed=seed)
+def split_dataset(dataset, split: str, seed: int, split_column: str | None = None, split_file: str | None = None):
+    """(train, valid, test) for fine-tuning: a user's split column or file when given, else --split
+    (scaffold, random, random_scaffold; 80/10/10 as the original); none may be empty."""
+    from chem.explicit_split import check_not_empty, explicit_split
+    if split_column or split_file:
+        parts = explicit_split(dataset, split_column, split_file)
+    elif split == "scaffold":
+        parts = scaffold_split(dataset, dataset.smiles_list, null_value=0, frac_train=0.8, frac_valid=0.1, frac_test=0.1)
+    elif split == "random":
+        parts = random_split(dataset, null_value=0, frac_train=0.8, frac_valid=0.1, frac_test=0.1, seed=seed)
+    else:
+        parts = random_scaffold_split(dataset, dataset.smiles_list, null_value=0, frac_train=0.8, frac_valid=0.1,
+                                      frac_test=0.1, seed=seed)
+    check_not_empty(parts, split_name(split, split_column, split_file))
+    return parts
+
+
+def split_name(split: str, split_column: str | None = None, split_file: str | None = None) -> str:
+    if split_column:
+        return f"split column {split_column!r}"
+    return f"split file {split_file}" if split_file else split

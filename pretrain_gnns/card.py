@@ -97,10 +97,21 @@ def check_architecture(model_file: str, expected: dict, log: Callable[[str], Any
     return True
 
 
+def card_scores(summary: dict) -> dict:
+    """The saved epoch's scores under the metric's name: test_roc_auc ..., or test_rmse (and MAE) ..."""
+    metric = summary.get("metric", "roc_auc")
+    scores = {f"test_{metric}": summary["test_last"], f"valid_{metric}": summary["val_last"],
+              f"test_{metric}_at_best_val_epoch": summary["test_at_best_val"]}
+    if metric == "rmse":
+        scores.update(test_mae=summary["test_mae_last"], test_mae_at_best_val_epoch=summary["test_mae_at_best_val"])
+    return scores
+
+
 def finetuned_card(args: Any, domain: str, tasks: list[str], summary: dict, dataset: str,
-                   input_model_file: str | None) -> dict:
+                   input_model_file: str | None, **extra: Any) -> dict:
     """The card of a fine-tuned model (``finetune --save-model``): what predict needs to rebuild it
-    (architecture, task names) and how it was made, where."""
+    (architecture, task names) and how it was made, where; ``extra``: what the domain adds (e.g. how
+    to turn regression outputs back into the target's units)."""
     from pretrain_gnns.runtime import hardware_record, package_versions, resolve_device
     return {
         "kind": f"{domain} {KIND_FINETUNED}",
@@ -109,11 +120,10 @@ def finetuned_card(args: Any, domain: str, tasks: list[str], summary: dict, data
         "tasks": list(tasks), "dataset": dataset, "split": args.split, "split_seed": args.seed,
         "runseed": args.runseed, "input_model_file": input_model_file or None,
         "saved_epoch": summary["epochs"], "selection": "last epoch (the weights after the final epoch)",
-        "test_roc_auc": summary["test_last"], "valid_roc_auc": summary["val_last"],
-        "best_val_epoch": summary["best_epoch"], "test_roc_auc_at_best_val_epoch": summary["test_at_best_val"],
+        **card_scores(summary), "best_val_epoch": summary["best_epoch"],
         "precision": args.precision, "versions": package_versions(),
         "hardware": hardware_record(resolve_device(args.device)),
-        "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), **extra,
     }
 
 

@@ -68,14 +68,22 @@ def graph_logits(model: torch.nn.Module, batch) -> torch.Tensor:
 
 
 def train_epoch(model: torch.nn.Module, loader, optimizer: torch.optim.Optimizer, device: torch.device,
-                target: str = "y", precision: str = "fp32", progress: bool = True, desc: str = "train") -> float:
+                target: str = "y", precision: str = "fp32", progress: bool = True, desc: str = "train",
+                loss_fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] = masked_bce_loss) -> float:
+    """One epoch; ``loss_fn(outputs, targets)``: the masked BCE of classification, or regression's
+    MSE on standardised targets (pretrain_gnns/regression.py)."""
     model.train()
     total, count = 0.0, 0
     for batch in tqdm(loader, desc=desc, leave=False, disable=not progress):
+        if batch.num_nodes < 2:
+            # batch norm cannot train on a single atom: a last batch holding one one-atom molecule
+            # (FreeSolv's methane) is skipped rather than ending the run (it would raise, so no run that
+            # finished before ever took this branch)
+            continue
         batch = batch.to(device)
         with autocast(device, precision):
             logits = graph_logits(model, batch)
-        loss = masked_bce_loss(logits.float(), batch[target])
+        loss = loss_fn(logits.float(), batch[target])
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()

@@ -106,13 +106,13 @@ def manifest(stem: str, report: dict, shipped: str, source: str, base_report: di
     }
 
 
-def ship(campaign_dir: str, out_dir: str, only: list[str] | None = None) -> list[str]:
+def ship(campaign_dir: str, out_dir: str, only: list[str] | None = None, snapshots: bool = False) -> list[str]:
     """Ship every finished model of ``campaign_dir`` (its JSON report exists); returns the stems shipped."""
     os.makedirs(out_dir, exist_ok=True)
     shipped = []
     for report_file in sorted(glob.glob(os.path.join(campaign_dir, "gin_*.json"))):
         stem = os.path.splitext(os.path.basename(report_file))[0]
-        if ".epoch" in stem:  # a campaign's per-epoch snapshot, not a model to ship
+        if (".epoch" in stem) != snapshots:  # per-epoch snapshots (budget_campaign.sh) only when asked for
             continue
         if only and stem not in only:
             continue
@@ -138,11 +138,15 @@ def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("campaign_dir", help="OUT of scripts/pretrain_zoo.sh (gin_<method>.pth + .json)")
     p.add_argument("--out", default="models/chem", help="where the shipped models go")
+    p.add_argument("--snapshots", action="store_true",
+                   help="ship the per-epoch snapshots gin_<method>.epoch<E> of scripts/budget_campaign.sh instead "
+                        "(the points of the budget curve, in the shipped float16 format)")
     p.add_argument("--only", default="", help="comma-separated stems to ship (default: every finished model)")
     args = p.parse_args(argv)
     if not os.path.isdir(args.campaign_dir):
         raise FileNotFoundError(f"campaign folder not found: {args.campaign_dir}")
-    stems = ship(args.campaign_dir, args.out, [s for s in args.only.split(",") if s] or None)
+    stems = ship(args.campaign_dir, args.out, [s for s in args.only.split(",") if s] or None,
+                  args.snapshots)
     if not stems:
         raise FileNotFoundError(f"no finished model (gin_*.json) in {args.campaign_dir}")
     total = sum(os.path.getsize(f) for f in glob.glob(os.path.join(args.out, "*")))
