@@ -4,8 +4,8 @@ a regression set (esol, freesolv, lipophilicity) or your own file (--data; chem/
 Writes <output-dir>/<filename>.csv (one row per epoch) and <filename>.json (test ROC-AUC, or for
 regression test RMSE and MAE, at the best-validation epoch and at the last epoch, config, seeds,
 versions). --save-model m.pth saves the model after the last epoch (not the best-validation one) and
-m.json beside it (architecture, task names, dataset, split, that epoch's test score, for regression
-the training split's mean and std, versions), which ``python -m chem.predict`` reads.
+m.json beside it (its card: architecture, task names, dataset, split, that epoch's test score, for
+regression the training split's mean and std, versions), which ``pretrain-gnns predict`` reads.
 """
 from __future__ import annotations
 
@@ -16,29 +16,28 @@ import torch
 
 from chem.csv_dataset import add_own_data_args, load_labelled
 from chem.datasets import MOLECULENET, REGRESSION, task_type
-from chem.explicit_split import check_not_empty, explicit_split
+from chem.domain import CHEM
 from chem.loader import MoleculeDataset
 from chem.model import GNN_graphpred
-from chem.predict import write_model_card
+from chem.splitters import split_dataset, split_name
 from pretrain_gnns.architecture import checkpoint_gnn_type
-from pretrain_gnns.checkpoint import architecture_of, check_architecture
+from pretrain_gnns.card import architecture_of, check_architecture, finetuned_card, write_card
+from pretrain_gnns.cli_args import ArgumentParser, HelpFormatter, prog_name
+from pretrain_gnns.config import add_finetune_options
 from pretrain_gnns.data_root import ENV_DATA
-from pretrain_gnns.cli_args import HelpFormatter, add_finetune_args
 from pretrain_gnns.finetune_loop import output_stem, per_seed_args, run_finetune, save_model
 from pretrain_gnns.graphstore import make_loader
 from pretrain_gnns.regression import TargetScaler
 from pretrain_gnns.regression_loop import run_finetune_regression
 from pretrain_gnns.runtime import adam, resolve_device, seed_everything
-from pretrain_gnns.splitters import random_scaffold_split, random_split, scaffold_split
 from pretrain_gnns.zoo import add_model_dir_arg, resolve_input_model_arg
 
 EVAL_BATCH = 512  # evaluation runs in eval mode (no dropout, fixed batch norm): batch size does not change scores
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=HelpFormatter)
-    add_finetune_args(p, epochs=100, batch_help="training batch size", gnn_types=list(GNN_graphpred.encoder_cls.CONVS),
-                      workers_help="DataLoader worker processes (batches are cut in one go; 0 is fastest on 2 cores)")
+    p = ArgumentParser(prog=prog_name(), description=__doc__, formatter_class=HelpFormatter)
+    add_finetune_options(p, CHEM.gnn_types())
     p.add_argument("--lr_scale", type=float, default=1, help="relative learning rate of the prediction head (and attention pooling)")
     p.add_argument("--dataset", default="tox21", help=f"dataset name: {', '.join(MOLECULENET)}, mutag, chembl2321810 "
                    f"(shipped with RDKit), or the regression sets {', '.join(REGRESSION)}; or --data (below)")
@@ -54,28 +53,6 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def split_dataset(dataset: MoleculeDataset, split: str, seed: int, split_column: str | None = None,
-                  split_file: str | None = None):
-    """(train, valid, test): a user's split column or file when given, else --split; none may be empty."""
-    if split_column or split_file:
-        parts = explicit_split(dataset, split_column, split_file)
-    elif split == "scaffold":
-        parts = scaffold_split(dataset, dataset.smiles_list, null_value=0, frac_train=0.8, frac_valid=0.1, frac_test=0.1)
-    elif split == "random":
-        parts = random_split(dataset, null_value=0, frac_train=0.8, frac_valid=0.1, frac_test=0.1, seed=seed)
-    else:
-        parts = random_scaffold_split(dataset, dataset.smiles_list, null_value=0, frac_train=0.8, frac_valid=0.1,
-                                      frac_test=0.1, seed=seed)
-    check_not_empty(parts, split_name(split, split_column, split_file))
-    return parts
-
-
-def split_name(split: str, split_column: str | None = None, split_file: str | None = None) -> str:
-    if split_column:
-        return f"split column {split_column!r}"
-    return f"split file {split_file}" if split_file else split
-
-
 def param_groups(model: GNN_graphpred, lr: float, lr_scale: float) -> list[dict]:
     """The encoder at lr; the head (and attention pooling) at lr * lr_scale, as the original."""
     groups = [{"params": model.gnn.parameters()}]
@@ -88,7 +65,7 @@ def param_groups(model: GNN_graphpred, lr: float, lr_scale: float) -> list[dict]
 def main(argv: list[str] | None = None) -> dict:
     """Fine-tune once per run seed (--runseed, or each of --runseeds); returns the last run's summary."""
     args = build_parser().parse_args(argv)
-    resolve_input_model_arg(args)
+    resolve_input_model_arg(args, "chem")
     if args.data:  # a user's file: results and model card are named for it
         args.dataset = os.path.basename(args.data).split(".")[0] or "data"
     runs = per_seed_args(args)  # refuses clashing output names before any work
@@ -132,8 +109,14 @@ def finetune_one(args: argparse.Namespace, dataset: MoleculeDataset, device: tor
                                eval_train=bool(args.eval_train), precision=args.precision, progress=not args.quiet)
     save_model(model, args.save_model)
     if args.save_model:
-        # the model card holds the architecture block that check_architecture reads back
-        write_model_card(args.save_model, args, dataset.meta["tasks"], summary, scaler, dataset.spec.smiles_column)
+        # the card holds the architecture block that check_architecture and predict read back
+        extra = {"task_type": "regression" if scaler is not None else "classification"}
+        if args.data:
+            extra.update(data=os.path.abspath(args.data), smiles_column=dataset.spec.smiles_column)
+        if scaler is not None:  # outputs are standardised: predict turns them back with these
+            extra["target_scaling"] = scaler.as_dict()
+        write_card(args.save_model, finetuned_card(args, "chem", dataset.meta["tasks"], summary, args.dataset,
+                                                   args.input_model_file, **extra))
     return summary
 
 
@@ -141,7 +124,7 @@ def warn_architecture_mismatch(path: str, gnn_type: str) -> None:
     """GCN and GraphSAGE checkpoints have identical keys and shapes, so a strict load cannot tell them
     apart; the JSON beside a checkpoint (or a released file's name) says its architecture, so a
     disagreement gets a warning."""
-    named = checkpoint_gnn_type(path)
+    named = checkpoint_gnn_type(path, "chem")
     if named and named != gnn_type:
         print(f"WARNING: {path} is named for {named!r} but --gnn_type is {gnn_type!r}", flush=True)
 

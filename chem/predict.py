@@ -17,9 +17,7 @@ from __future__ import annotations
 
 import argparse
 import csv
-import json
 import os
-import time
 from typing import Callable
 
 import numpy as np
@@ -27,54 +25,14 @@ import torch
 
 from chem.embed import CHUNK, add_smiles_input_args, read_smiles_chunks
 from chem.features import featurise_smiles
-from pretrain_gnns.cli_args import add_precision_arg
-from pretrain_gnns.files import atomic_write, check_writable, output_lock, write_json
+from pretrain_gnns.card import read_finetuned_card
+from pretrain_gnns.cli_args import ArgumentParser, add_precision_arg, prog_name
+from pretrain_gnns.files import atomic_write, check_writable, output_lock
 from pretrain_gnns.graphstore import GraphStore
 from pretrain_gnns.regression import TargetScaler
-from pretrain_gnns.runtime import autocast, hardware_record, package_versions, resolve_device, resolve_precision
+from pretrain_gnns.runtime import autocast, resolve_device, resolve_precision
 
-CARD_FORMAT = 1
 EVAL_BATCH = 512  # the batch finetune.py evaluates with: same batches, same numbers
-
-
-def card_path(model_path: str) -> str:
-    return os.path.splitext(model_path)[0] + ".json"
-
-
-def write_model_card(model_path: str, args: argparse.Namespace, tasks: list[str], summary: dict,
-                     scaler: TargetScaler | None = None, smiles_column: str | None = None) -> str:
-    """The JSON beside a --save-model file: what predict needs to rebuild the model (and, for regression,
-    to turn its outputs back into the target's units), and its record."""
-    card = {
-        "format": CARD_FORMAT, "kind": "chem GNN_graphpred (fine-tuned)",
-        "architecture": {"gnn_type": args.gnn_type, "num_layer": args.num_layer, "emb_dim": args.emb_dim,
-                         "JK": args.JK, "graph_pooling": args.graph_pooling, "num_tasks": len(tasks),
-                         "domain": "chem"},
-        "tasks": list(tasks), "dataset": args.dataset, "split": args.split, "split_seed": args.seed,
-        "runseed": args.runseed, "input_model_file": args.input_model_file or None,
-        "saved_epoch": summary["epochs"], "selection": "last epoch (the weights after the final epoch)",
-        **card_scores(summary), "best_val_epoch": summary["best_epoch"],
-        "precision": args.precision, "versions": package_versions(), "hardware": hardware_record(resolve_device(args.device)),
-        "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        "task_type": "regression" if scaler is not None else "classification",
-    }
-    if getattr(args, "data", None):
-        card.update(data=os.path.abspath(args.data), smiles_column=smiles_column)
-    if scaler is not None:  # outputs are standardised: predict turns them back with these
-        card["target_scaling"] = scaler.as_dict()
-    path = card_path(model_path)
-    write_json(path, card)
-    return path
-
-
-def card_scores(summary: dict) -> dict:
-    """That epoch's scores under the metric's name: test_roc_auc ... or test_rmse (and MAE) ..."""
-    metric = summary.get("metric", "roc_auc")
-    scores = {f"test_{metric}": summary["test_last"], f"valid_{metric}": summary["val_last"],
-              f"test_{metric}_at_best_val_epoch": summary["test_at_best_val"]}
-    if metric == "rmse":
-        scores.update(test_mae=summary["test_mae_last"], test_mae_at_best_val_epoch=summary["test_mae_at_best_val"])
-    return scores
 
 
 def output_transform(card: dict) -> Callable[[torch.Tensor], np.ndarray]:
@@ -95,19 +53,12 @@ def load_finetuned(model_path: str, device: str | None = "cpu") -> tuple[torch.n
     from pretrain_gnns.checkpoint import load_into
     if not os.path.isfile(model_path):
         raise FileNotFoundError(f"model not found: {model_path}")
-    meta = card_path(model_path)
-    if not os.path.isfile(meta):
-        raise FileNotFoundError(f"{meta} not found: predict needs the JSON that finetune.py --save-model writes "
-                                "beside the model (architecture and task names)")
-    with open(meta) as f:
-        card = json.load(f)
-    arch = card.get("architecture")
-    if not arch or arch.get("domain", "chem") != "chem":
-        raise ValueError(f"{meta} does not describe a chem fine-tuned model (no chem 'architecture')")
-    if "num_tasks" not in arch:  # the report beside a pre-trained encoder: no prediction head to run
-        raise ValueError(f"{model_path} is a pre-trained encoder without a task head ({meta} records no tasks): "
+    card = read_finetuned_card(model_path, "chem")
+    arch = card["architecture"]
+    if "num_tasks" not in arch:  # the card of a pre-trained encoder: no prediction head to run
+        raise ValueError(f"{model_path} is a pre-trained encoder without a task head (its card records no tasks): "
                          "predict needs a model fine-tuned with finetune.py --save-model; for vectors of an "
-                         "encoder use python -m chem.embed")
+                         "encoder use python -m chem.embed (pretrain-gnns embed)")
     model = GNN_graphpred(arch["num_layer"], arch["emb_dim"], arch["num_tasks"], JK=arch["JK"], drop_ratio=0.0,
                           graph_pooling=arch["graph_pooling"], gnn_type=arch["gnn_type"])
     load_into(model, model_path)
@@ -185,7 +136,7 @@ def card_smiles_column(path: str, card: dict) -> str | None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m chem.predict", description=__doc__,
+    p = ArgumentParser(prog=prog_name("python -m chem.predict"), description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--model", required=True, help="a finetune.py --save-model file (its .json must be beside it)")
     add_smiles_input_args(p)

@@ -26,6 +26,7 @@ import time
 import numpy as np
 import torch
 
+from pretrain_gnns.cli_args import ArgumentParser, prog_name
 from pretrain_gnns.files import atomic_write, write_json
 from pretrain_gnns.metrics import roc_auc_per_task
 
@@ -135,7 +136,7 @@ def ridge_scores(features: np.ndarray, y: np.ndarray, split: tuple[np.ndarray, n
 def split_positions(dataset, split: str, seed: int, split_column: str | None = None,
                     split_file: str | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Positions of the train/valid/test molecules, by finetune.py's split."""
-    from chem.finetune import split_dataset
+    from chem.splitters import split_dataset
     parts = split_dataset(dataset, split, seed, split_column, split_file)
     return tuple(np.asarray(part.indices, dtype=np.int64) for part in parts)
 
@@ -208,7 +209,7 @@ def write_results(rows: list[dict], out: str) -> list[str]:
 def build_parser() -> argparse.ArgumentParser:
     from pretrain_gnns.data_root import ENV_DATA
     from pretrain_gnns.zoo import add_model_dir_arg
-    p = argparse.ArgumentParser(prog="python -m chem.probe", description=__doc__,
+    p = ArgumentParser(prog=prog_name("python -m chem.probe"), description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--model", default=",".join(DEFAULT_MODELS),
                    help="comma-separated: zoo names, checkpoint files, 'morgan', 'random' (default: morgan, random "

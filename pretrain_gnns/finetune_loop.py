@@ -1,4 +1,4 @@
-"""The fine-tuning loop shared by chem and bio: train with masked BCE, score ROC-AUC per task, write
+"""The fine-tuning loop every domain shares: train with masked BCE, score ROC-AUC per task, write
 one CSV row per epoch and a final JSON (test ROC-AUC at the best-validation epoch and at the last)."""
 from __future__ import annotations
 
@@ -127,7 +127,7 @@ def _run_finetune(model: torch.nn.Module, optimizer: torch.optim.Optimizer, load
     """Train for ``epochs``; after each, score valid and test (and train if asked). Returns the summary
     that is also written to ``out_prefix + '.json'`` (with ``out_prefix + '.csv'`` per epoch).
 
-    ``extra_tests`` {name: loader}: further test sets scored every epoch (bio's second test half),
+    ``extra_tests`` {name: loader}: further test sets scored every epoch (e.g. a second test half),
     reported as ``<name>_auc`` columns and ``<name>_at_best_val`` / ``<name>_last`` / per-task keys."""
     history, per_task_test = [], []
     extra_tests = extra_tests or {}

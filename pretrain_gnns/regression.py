@@ -4,7 +4,7 @@ RMSE / MAE per task. Missing targets are NaN and count nowhere.
 The model learns standardised targets ((y - mean) / std, mean and std of the training split), as is
 usual for MoleculeNet regression (chemprop, DGL-LifeSci); every prediction shown, scored or written
 goes back to the target's units through ``TargetScaler.to_units`` (float32, one formula), so that
-fine-tuning's test scores and ``chem.predict``'s values are the same numbers.
+fine-tuning's test scores and the predict command's values are the same numbers.
 """
 from __future__ import annotations
 
