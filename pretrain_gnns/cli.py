@@ -17,7 +17,7 @@ from pretrain_gnns.domain import UnknownDomainError, domains, get_domain
 # The commands every domain may offer, in the order --help lists them, and what each does.
 COMMANDS = {
     "pretrain": "pre-train a GNN encoder with one method (--method NAME; --help lists them)",
-    "finetune": "fine-tune on a labelled dataset: test ROC-AUC at the best-validation and the last epoch",
+    "finetune": "fine-tune on a named dataset or your own CSV (--data): classification (ROC-AUC) or regression (RMSE)",
     "embed": "turn inputs into vectors with a pre-trained encoder (a zoo name or a checkpoint)",
     "predict": "predict with a fine-tuned model (finetune --save-model)",
     "probe": "score a frozen encoder: a logistic regression per task on its embeddings",
