@@ -18,25 +18,30 @@ import os
 
 import torch
 
+from bio.domain import BIO
 from bio.loader import BioDataset
 from bio.model import GNN_graphpred
-from pretrain_gnns.checkpoint import architecture_of, check_architecture, write_architecture
+from bio.splitters import random_split, species_split
+from pretrain_gnns.card import architecture_of, check_architecture, finetuned_card, write_card
+from pretrain_gnns.cli_args import ArgumentParser, HelpFormatter, prog_name
+from pretrain_gnns.config import add_finetune_options
 from pretrain_gnns.data_root import ENV_DATA, data_root
-from pretrain_gnns.cli_args import HelpFormatter, add_finetune_args
 from pretrain_gnns.finetune_loop import output_stem, per_seed_args, run_finetune, save_model
 from pretrain_gnns.graphstore import make_loader
 from pretrain_gnns.runtime import adam, resolve_device, seed_everything
-from pretrain_gnns.splitters import random_split, species_split
+from pretrain_gnns.zoo import add_model_dir_arg, resolve_input_model_arg
 
 TARGET = "go_target_downstream"
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=HelpFormatter)
-    add_finetune_args(p, epochs=50, batch_help="training batch size (evaluation uses 10x)",
-                      workers_help="DataLoader worker processes", gnn_types=list(GNN_graphpred.encoder_cls.CONVS))
+    p = ArgumentParser(prog=prog_name(), description=__doc__, formatter_class=HelpFormatter)
+    add_finetune_options(p, BIO.gnn_types(), defaults={"epochs": 50},  # the original bio/finetune.py's
+                         helps={"batch_size": "training batch size (evaluation uses 10x)"})
     p.add_argument("--model_file", "--input_model_file", dest="model_file", default="",
-                   help="pre-trained encoder state_dict to start from ('' = random init)")
+                   help="pre-trained encoder to start from: a state_dict file or a zoo name (pretrain-gnns zoo list "
+                   "--domain bio; sets --gnn_type, --num_layer, --emb_dim, --JK from the entry); '' = random init")
+    add_model_dir_arg(p)
     p.add_argument("--filename", default="", help="output file stem (default: bio_<gnn_type>_<model>_seed<runseed>)")
     p.add_argument("--seed", type=int, default=42, help="seed for splitting the dataset")
     p.add_argument("--split", default="species", choices=["species", "random"], help="species (the paper's) or random 80/10/10")
@@ -67,6 +72,7 @@ def split_dataset(dataset: BioDataset, split: str, seed: int) -> dict:
 def main(argv: list[str] | None = None) -> dict:
     """Fine-tune once per run seed (--runseed, or each of --runseeds); returns the last run's summary."""
     args = build_parser().parse_args(argv)
+    resolve_input_model_arg(args, "bio", attr="model_file")
     runs = per_seed_args(args)  # refuses clashing output names before any work
     device = resolve_device(args.device)
     dataset = BioDataset(os.path.join(data_root(args.data_root), "supervised"), data_type="supervised")
@@ -108,7 +114,9 @@ def finetune_one(args: argparse.Namespace, dataset: BioDataset, device: torch.de
                            precision=args.precision, progress=not args.quiet, extra_tests=extra)
     save_model(model, args.save_model)
     if args.save_model:
-        write_architecture(args.save_model, architecture_of(args, "bio"))
+        # the GO terms when the dataset was built here; the original's files do not name them
+        tasks = dataset.meta.get("downstream_terms") or [f"go_downstream_{i}" for i in range(dataset.num_tasks)]
+        write_card(args.save_model, finetuned_card(args, "bio", tasks, summary, name, args.model_file))
     return summary
 
 

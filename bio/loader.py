@@ -30,6 +30,7 @@ import os
 import numpy as np
 
 from bio.ppi import Report, build_ego_store, read_go, read_ppi
+from pretrain_gnns.cli_args import ArgumentParser, prog_name
 from pretrain_gnns.data_root import ENV_DATA, MissingDataError, data_root, processed_dir
 from pretrain_gnns.files import atomic_write
 from pretrain_gnns.graphstore import GraphDataset, GraphStore
@@ -175,7 +176,7 @@ def _read_terms(path: str) -> list[str]:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m bio.loader", description=__doc__,
+    p = ArgumentParser(prog=prog_name("python -m bio.loader"), description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = p.add_subparsers(dest="command", required=True)
     c = sub.add_parser("convert", help="convert the original's geometric_data_processed.pt (UNPICKLES it)",

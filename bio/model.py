@@ -54,7 +54,7 @@ def encode_sum(encoder: nn.Linear, attr_sum: torch.Tensor, weight_sum: torch.Ten
     return F.linear(attr_sum, encoder.weight) + weight_sum.unsqueeze(-1) * encoder.bias
 
 
-class _BioConv(SparseConv):
+class BioConv(SparseConv):
     """Parts shared by the four convs: the edge encoder and, in layer 0, the input node embedding.
 
     Subclasses create their own layers first and then call ``_add_encoders``: the original's order,
@@ -87,7 +87,7 @@ class _BioConv(SparseConv):
         return self.forward_prepared(x, prepare_graph(x.size(0), edge_index, edge_attr))
 
 
-class GINConv(_BioConv):
+class GINConv(BioConv):
     """mlp(sum_j cat[x_j, e_ij]); the MLP has a batch norm of its own."""
 
     def __init__(self, emb_dim: int, aggr: str = "add", input_layer: bool = False) -> None:
@@ -100,7 +100,7 @@ class GINConv(_BioConv):
         return self.mlp(torch.cat(self.aggregate_linear(x, graph, "sum"), dim=1))
 
 
-class GCNConv(_BioConv):
+class GCNConv(BioConv):
     """sum_j norm_ij * (W x_j + e_ij), symmetric normalisation by degrees over edge_index[0]."""
 
     def __init__(self, emb_dim: int, aggr: str = "add", input_layer: bool = False) -> None:
@@ -114,7 +114,7 @@ class GCNConv(_BioConv):
         return x_sum + e_sum
 
 
-class GraphSAGEConv(_BioConv):
+class GraphSAGEConv(BioConv):
     """L2-normalised mean_j (W x_j + e_ij)."""
 
     def __init__(self, emb_dim: int, aggr: str = "mean", input_layer: bool = False) -> None:
@@ -128,7 +128,7 @@ class GraphSAGEConv(_BioConv):
         return F.normalize(x_mean + e_mean, p=2, dim=-1)
 
 
-class GATConv(_BioConv):
+class GATConv(BioConv):
     """Attention over (x_i, x_j + e_ij), softmax per edge_index[0], heads averaged, plus bias.
 
     att . cat[x_i, x_j + e_ij] splits into per-node scores and a per-edge score that is linear in
@@ -173,6 +173,7 @@ class GATConv(_BioConv):
         return x_j * alpha.unsqueeze(-1).to(x_j.dtype)
 
 
+# The conv registry: --gnn_type's choices, in this order. A new conv is a BioConv subclass added here.
 CONVS = {"gin": GINConv, "gcn": GCNConv, "graphsage": GraphSAGEConv, "gat": GATConv}
 
 

@@ -1,4 +1,5 @@
-"""Pre-train a bio GNN encoder: ``python -m bio.pretrain --method NAME`` (``--help`` lists the methods).
+"""Pre-train a bio GNN encoder: ``pretrain-gnns pretrain --domain bio --method NAME``
+(``python -m bio.pretrain``; ``--help`` lists the methods).
 
 Node-level methods read the ego-networks of ``<data-root>/unsupervised`` (--dataset); a method that
 needs labels (supervised) reads ``<data-root>/supervised`` and trains on the species split's
@@ -8,69 +9,9 @@ train/valid species plus the easy half of human, as the original. The encoder go
 """
 from __future__ import annotations
 
-import argparse
-import os
-
-import numpy as np
-
-from bio.loader import BioDataset, combine_dataset
+from bio.domain import BIO as DOMAIN
 from pretrain_gnns import pretrain_script
 from pretrain_gnns.cli_args import run_main
-from pretrain_gnns.data_root import data_root
-from pretrain_gnns.graphstore import GraphDataset
-from pretrain_gnns.pretrain_config import PretrainConfig
-from pretrain_gnns.pretrain_script import MethodClass
-from pretrain_gnns.splitters import random_split, species_split
-
-
-def add_data_args(p: argparse.ArgumentParser, method_cls: MethodClass) -> None:
-    if not method_cls.needs_labels:
-        p.add_argument("--model_file", dest="output_model_file", default=argparse.SUPPRESS,
-                       help="the original's name for --output_model_file")
-        return
-    p.add_argument("--split", default="species", choices=["species", "random"],
-                   help="species: train on the train/valid species plus the easy half of human (the hard half "
-                   "stays unseen for fine-tuning's test); random: the train and valid parts of an 80/10/10 split")
-    p.add_argument("--seed", "--split_seed", dest="split_seed", type=int, default=42,
-                   help="seed of the dataset split, as the original's --seed (must match bio/finetune.py --seed)")
-
-
-def load_bio_pretrain_dataset(cfg: PretrainConfig, labels: bool) -> GraphDataset:
-    """The ego-networks to train on: <data-root>/<dataset>; with labels, the original's training part."""
-    root = os.path.join(data_root(cfg.data_root), cfg.dataset)
-    dataset = BioDataset(root, "supervised" if labels else "unsupervised")
-    if labels:
-        split_seed = cfg.extra["split_seed"]
-        if cfg.extra["split"] == "species":
-            train_valid, test = species_split(dataset)
-            easy, _, _ = random_split(test, frac_train=0.5, frac_valid=0.5, frac_test=0.0, seed=split_seed)
-            part = combine_dataset(train_valid, easy)
-        else:
-            train, valid, _ = random_split(dataset, seed=split_seed)
-            part = combine_dataset(train, valid)
-        dataset = part
-    if cfg.max_molecules is not None:
-        if cfg.max_molecules < 1:
-            raise ValueError("--max-molecules must be at least 1")
-        dataset = dataset[np.arange(min(cfg.max_molecules, len(dataset)))]
-    if len(dataset) == 0:
-        raise ValueError(f"no ego-networks to train on in {root}")
-    return dataset
-
-
-def _load(cfg: PretrainConfig, method_cls: MethodClass) -> GraphDataset:
-    dataset = load_bio_pretrain_dataset(cfg, method_cls.needs_labels)
-    cfg.extra["synthetic"] = bool(getattr(dataset, "synthetic", False))  # recorded in the report
-    return dataset
-
-
-def _describe(dataset: GraphDataset) -> str:
-    return f"{len(dataset)} ego-networks{' (SYNTHETIC)' if getattr(dataset, 'synthetic', False) else ''}"
-
-
-DOMAIN = pretrain_script.Domain(
-    name="bio", default_dataset=lambda method_cls: "supervised" if method_cls.needs_labels else "unsupervised",
-    add_data_args=add_data_args, load_dataset=_load, describe=_describe)
 
 
 def main(argv: list[str] | None = None, method: str | None = None) -> dict:
@@ -82,7 +23,7 @@ def script(method: str):
     return pretrain_script.script(DOMAIN, method)
 
 
-__all__ = ["main", "run_main", "script"]
+__all__ = ["DOMAIN", "main", "run_main", "script"]
 
 if __name__ == "__main__":
     run_main(main)

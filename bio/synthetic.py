@@ -26,6 +26,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from bio.ppi import NUM_CHANNELS, STRING_CHANNELS
+from pretrain_gnns.cli_args import ArgumentParser, prog_name
 from pretrain_gnns.files import atomic_write
 
 LABELLED_SPECIES = (3702, 6239, 511145, 7227, 9606, 10090, 4932, 7955)
@@ -150,7 +151,7 @@ def make_synthetic_bio(data_root: str, spec: SyntheticSpec | None = None, radius
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m bio.synthetic", description=__doc__,
+    p = ArgumentParser(prog=prog_name("python -m bio.synthetic"), description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--data-root", required=True, help="folder to write synthetic_raw/, supervised/ and unsupervised/ into")
     defaults = SyntheticSpec()

@@ -182,7 +182,7 @@ def downstream_inchis(data_root: str | None, verbose: bool = True) -> tuple[set[
     """InChIs of the validation and test molecules of each downstream dataset's scaffold split (the
     original removed them from chembl_filtered). Returns (InChIs, datasets used, datasets missing)."""
     from chem.loader import MoleculeDataset
-    from pretrain_gnns.splitters import scaffold_split_indices
+    from chem.splitters import scaffold_split_indices
     found, missing, inchis = [], [], set()
     for name in DOWNSTREAM:
         folder = dataset_dir(name, data_root)

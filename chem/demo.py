@@ -19,6 +19,8 @@ from multiprocessing import get_context
 
 import numpy as np
 
+from pretrain_gnns.cli_args import ArgumentParser, prog_name
+
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DEFAULT_MODEL = os.path.join(REPO, "models", "chem", "gin_supervised_attrmasking.pth")
 DATASET = "chembl2321810"
@@ -26,7 +28,7 @@ DATASET = "chembl2321810"
 
 def build_parser() -> argparse.ArgumentParser:
     from pretrain_gnns.cli_args import add_precision_arg
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = ArgumentParser(prog=prog_name(), description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--model", default=DEFAULT_MODEL, help="pre-trained encoder to fine-tune from (a .pth of GIN 5x300; "
                    "default: this project's shipped supervised + AttrMasking GIN)")
     p.add_argument("--output-dir", default="runs/demo", help="where checkpoints, CSVs and JSONs go")
@@ -70,10 +72,10 @@ def finetune_one(out: str, name: str, epochs: int, runseed: int, device: str, pr
 
 
 def pretrain_inline(out: str, epochs: int, device: str, precision: str) -> str:
-    from chem.pretrain_attrmasking import main as attrmasking_main
+    from chem.pretrain import script
     model_file = os.path.join(out, "gin_attrmasking_inline.pth")
     print(f"== pre-training AttrMasking on RDKit's NCI + WEHI molecules, {epochs} epochs", flush=True)
-    attrmasking_main(["--dataset", "rdkit_corpus", "--epochs", str(epochs), "--device", device,
+    script("attrmasking")(["--dataset", "rdkit_corpus", "--epochs", str(epochs), "--device", device,
                       "--precision", precision, "--output_model_file", model_file, "--quiet"])
     return model_file
 

@@ -2,6 +2,7 @@
 
     python -m chem.download bbbp tox21 --data-root dataset
     python -m chem.download moleculenet            # the eight MoleculeNet datasets
+    python -m chem.download regression             # esol, freesolv, lipophilicity
     python -m chem.download chem_dataset           # the original's chem_dataset.zip (adds zinc_standard_agent, mutag)
 
 The MoleculeNet CSVs come from DeepChem's public bucket (the files MoleculeNet and DeepChem's loaders
@@ -15,84 +16,24 @@ place: an interrupted or corrupt download never leaves a file the loader would r
 from __future__ import annotations
 
 import argparse
-import gzip
-import hashlib
 import os
 import shutil
 import sys
 import tempfile
-import urllib.error
 import urllib.parse
-import urllib.request
 import zipfile
 from pathlib import PurePosixPath
 
-from tqdm.auto import tqdm
-
-from chem.datasets import CHEM_DATASET_ZIP, MOLECULENET, SPECS, find_raw_files
+from chem.datasets import CHEM_DATASET_ZIP, MOLECULENET, REGRESSION, SPECS, find_raw_files
 from pretrain_gnns.data_root import ENV_DATA, data_root
-from pretrain_gnns.data_root import git_blob_sha1 as git_blob_sha1_of
+# the one download helper (temporary file, checksums, rename), re-exported for this module's users
+from pretrain_gnns.cli_args import ArgumentParser, prog_name
+from pretrain_gnns.download import CHUNK, ChecksumError, DownloadError, content_sha256, fetch, publish
+
+__all__ = ["ChecksumError", "DownloadError", "content_sha256", "download_chem_dataset", "download_dataset",
+           "extract_chem_dataset", "fetch", "main"]
 
 ZIP_NAME = "chem_dataset"
-CHUNK = 1 << 20
-
-
-class DownloadError(RuntimeError):
-    """A download that could not be done; the message says what to do instead."""
-
-
-class ChecksumError(DownloadError):
-    """Downloaded bytes that are not the known file."""
-
-
-def content_sha256(path: str) -> str:
-    """sha256 of the file's bytes, after gunzip when the file is gzip-compressed."""
-    with open(path, "rb") as f:
-        gz = f.read(2) == b"\x1f\x8b"
-    h = hashlib.sha256()
-    with (gzip.open(path, "rb") if gz else open(path, "rb")) as f:
-        for block in iter(lambda: f.read(CHUNK), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
-def fetch(url: str, dest: str, sha256: str | None = None, progress: bool = True,
-          git_blob_sha1: str | None = None, offline_hint: str | None = None) -> str:
-    """Download ``url`` to ``dest`` through a temporary file; verify ``sha256`` (and the git blob SHA-1,
-    when given) before renaming. A mismatch deletes the temporary file and raises ChecksumError."""
-    folder = os.path.dirname(os.path.abspath(dest))
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".part_", dir=folder)
-    try:
-        with os.fdopen(fd, "wb") as out:
-            try:
-                with urllib.request.urlopen(url, timeout=60) as response:
-                    total = int(response.headers.get("Content-Length") or 0) or None
-                    with tqdm(total=total, unit="B", unit_scale=True, desc=os.path.basename(dest),
-                              disable=not progress) as bar:
-                        for block in iter(lambda: response.read(CHUNK), b""):
-                            out.write(block)
-                            bar.update(len(block))
-            except (urllib.error.URLError, OSError, ValueError) as err:
-                reason = getattr(err, "reason", err)
-                raise DownloadError(
-                    f"could not download {url}: {reason}.\n  Without network access, fetch the file elsewhere and "
-                    f"copy it to {dest}" + (f"\n  {offline_hint}" if offline_hint else "")) from err
-        if sha256:
-            got = content_sha256(tmp)
-            if got != sha256:
-                raise ChecksumError(f"{url}: sha256 {got} is not the known file's {sha256}; the download was "
-                                    f"deleted and nothing was written to {dest}")
-        if git_blob_sha1:
-            got = git_blob_sha1_of(tmp)
-            if got != git_blob_sha1:
-                raise ChecksumError(f"{url}: git blob SHA-1 {got} is not the known file's {git_blob_sha1}; the "
-                                    f"download was deleted and nothing was written to {dest}")
-        _publish(tmp, dest)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-    return dest
 
 
 def download_dataset(name: str, root: str | None = None, url: str | None = None, verify: bool = True,
@@ -166,21 +107,13 @@ def extract_chem_dataset(zip_path: str, root: str, force: bool = False) -> dict[
             try:
                 with os.fdopen(fd, "wb") as out, archive.open(member) as src:
                     shutil.copyfileobj(src, out, CHUNK)
-                _publish(tmp, target)
+                publish(tmp, target)
             finally:
                 if os.path.exists(tmp):
                     os.remove(tmp)
             name = PurePosixPath(member.filename).parts[-3]
             counts[name] = counts.get(name, 0) + 1
     return counts
-
-
-def _publish(tmp: str, dest: str) -> None:
-    """Rename a finished temporary file into place, with the permissions a plain new file would get."""
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(tmp, 0o666 & ~umask)
-    os.replace(tmp, dest)
 
 
 def _member_target(member: zipfile.ZipInfo, root: str) -> str | None:
@@ -206,11 +139,11 @@ def _say(enabled: bool, text: str) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m chem.download", description=__doc__,
+    p = ArgumentParser(prog=prog_name("python -m chem.download"), description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("names", nargs="+", metavar="NAME",
-                   help=f"datasets ({', '.join(MOLECULENET)}), 'moleculenet' for all eight, or '{ZIP_NAME}' "
-                        "for the original's zip")
+                   help=f"datasets ({', '.join(MOLECULENET)}; {', '.join(REGRESSION)}), 'moleculenet' for all eight, "
+                        f"'regression' for the three regression sets, or '{ZIP_NAME}' for the original's zip")
     p.add_argument("--data-root", dest="data_root", default=None,
                    help=f"folder that receives <name>/raw/ (default: ${ENV_DATA} or ./dataset)")
     p.add_argument("--url", default=None, help="download from this URL instead (a mirror, or file:///path); "
@@ -224,7 +157,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    names = [n for name in args.names for n in (MOLECULENET if name == "moleculenet" else (name,))]
+    groups = {"moleculenet": MOLECULENET, "regression": REGRESSION}
+    names = [n for name in args.names for n in groups.get(name, (name,))]
     if args.url and len(names) != 1:
         print("error: --url needs exactly one NAME", file=sys.stderr)
         return 2

@@ -35,6 +35,7 @@ from torch_geometric.nn import global_add_pool, global_max_pool, global_mean_poo
 from tqdm.auto import tqdm
 
 from chem.features import featurise_smiles
+from pretrain_gnns.cli_args import ArgumentParser, prog_name
 from pretrain_gnns.files import check_writable, output_lock
 from pretrain_gnns.graphstore import GraphStore
 from pretrain_gnns.runtime import autocast, resolve_device, resolve_precision
@@ -494,7 +495,7 @@ def add_smiles_input_args(p: argparse.ArgumentParser) -> None:
 def build_parser() -> argparse.ArgumentParser:
     from pretrain_gnns.cli_args import add_precision_arg
     from pretrain_gnns.zoo import add_model_dir_arg
-    p = argparse.ArgumentParser(prog="python -m chem.embed", description=__doc__,
+    p = ArgumentParser(prog=prog_name("python -m chem.embed"), description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--model", required=True, help="a zoo name (python -m pretrain_gnns.zoo list) or a checkpoint file")
     add_smiles_input_args(p)

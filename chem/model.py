@@ -41,7 +41,7 @@ def code_weights(graph: PreparedGraph, w: torch.Tensor) -> tuple[torch.Tensor]:
     return (counts.view(n, NUM_EDGE_CODES),)
 
 
-class _BondConv(SparseConv):
+class BondConv(SparseConv):
     """Shared parts of the four convs: the two bond embeddings, added to each message.
 
     Subclasses create their own layers first and then call ``_add_bond_embeddings``: the original's
@@ -72,7 +72,7 @@ class _BondConv(SparseConv):
         return self.forward_prepared(x, prepare_graph(x.size(0), edge_index, edge_attr))
 
 
-class GINConv(_BondConv):
+class GINConv(BondConv):
     """mlp(sum_j (x_j + e_ij)) over neighbours and the node itself."""
 
     def __init__(self, emb_dim: int, aggr: str = "add") -> None:
@@ -84,7 +84,7 @@ class GINConv(_BondConv):
         return self.mlp(self.aggregate_linear(x, graph, "sum"))
 
 
-class GCNConv(_BondConv):
+class GCNConv(BondConv):
     """sum_j norm_ij * (W x_j + e_ij), symmetric normalisation by degrees over edge_index[0]."""
 
     def __init__(self, emb_dim: int, aggr: str = "add") -> None:
@@ -97,7 +97,7 @@ class GCNConv(_BondConv):
         return self.aggregate_linear(self.linear(x), graph, "gcn")
 
 
-class GraphSAGEConv(_BondConv):
+class GraphSAGEConv(BondConv):
     """L2-normalised mean_j (W x_j + e_ij)."""
 
     def __init__(self, emb_dim: int, aggr: str = "mean") -> None:
@@ -110,7 +110,7 @@ class GraphSAGEConv(_BondConv):
         return F.normalize(self.aggregate_linear(self.linear(x), graph, "mean"), p=2, dim=-1)
 
 
-class GATConv(_BondConv):
+class GATConv(BondConv):
     """Attention over (x_i, x_j + e_ij), softmax per edge_index[0], heads averaged, plus bias."""
 
     def __init__(self, emb_dim: int, heads: int = 2, negative_slope: float = 0.2, aggr: str = "add") -> None:
@@ -138,6 +138,8 @@ class GATConv(_BondConv):
         return x_j * alpha.unsqueeze(-1)
 
 
+# The conv registry: --gnn_type's choices, in this order. A new conv is a BondConv subclass added here
+# (or, from another package, by a plugin: docs/ARCHITECTURE.md).
 CONVS = {"gin": GINConv, "gcn": GCNConv, "graphsage": GraphSAGEConv, "gat": GATConv}
 
 

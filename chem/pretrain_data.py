@@ -9,12 +9,14 @@ from __future__ import annotations
 import argparse
 import hashlib
 import os
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from chem.datasets import read_table
 from chem.loader import MoleculeDataset, load_dataset
+from pretrain_gnns.config import add_options, option
 from pretrain_gnns.data_root import cache_dir
 from pretrain_gnns.files import atomic_write
 from pretrain_gnns.graphstore import GraphDataset
@@ -24,27 +26,45 @@ SMILES_COLUMN_NAMES = ("smiles", "SMILES", "Smiles", "smi", "SMI", "canonical_sm
 SMI_SUFFIXES = (".smi", ".smi.gz", ".can", ".can.gz", ".ism", ".ism.gz")
 
 
+@dataclass
+class SmilesData:
+    """Where the molecules of self-supervised pre-training come from, besides --dataset."""
+
+    smiles_file: str | None = option(
+        None, "train on this file instead of --dataset: .csv (a SMILES column, header optional) or .smi (SMILES "
+        "first on each line), gzipped or not. It is linked, not copied, into a cache folder ($PRETRAIN_GNNS_CACHE, "
+        "default ~/.cache/pretrain_gnns) where its graphs are stored once", flag="--smiles-file")
+    smiles_column: str | None = option(
+        None, "the SMILES column of a CSV (default: the one named smiles or SMILES; a CSV without header: its first "
+        "column)", flag="--smiles-column")
+
+
+@dataclass
+class LabelledData(SmilesData):
+    """Supervised pre-training's molecules and labels: a labelled SMILES file, or the original's ChEMBL files."""
+
+    label_columns: str | None = option(
+        None, "comma-separated label columns of --smiles-file (default: every column but the SMILES one)",
+        flag="--label-columns")
+    threshold: float | None = option(
+        None, "turn values into labels: >= threshold is active (+1), below inactive (-1), empty missing (e.g. 6 for "
+        "pIC50-like potencies in chembl_5thresh.csv.gz); without it labels must be 0/1", type=float)
+    chembl_dir: str | None = option(
+        None, "for --dataset chembl_filtered: a folder holding the original's files, either "
+        "processed/geometric_data_processed.pt (from chem_dataset.zip) or the Mayr et al. pickles folds0.pckl, "
+        "labelsHard.pckl, chembl20LSTM.pckl (in it or in its raw/). Both are Python pickles, read through an "
+        "allowlisted unpickler (tensors, arrays, sparse matrices, pandas Series, RDKit molecules; anything else is "
+        "refused); still, name a folder you trust. They are read once and converted to a plain cached graph "
+        "store", flag="--chembl-dir")
+
+
+def data_config(labels: bool) -> type:
+    return LabelledData if labels else SmilesData
+
+
 def add_data_args(p: argparse.ArgumentParser, labels: bool = False) -> None:
     """--smiles-file and its options; with ``labels``, the label flags and the original's ChEMBL files."""
-    p.add_argument("--smiles-file", dest="smiles_file", default=None,
-                   help="train on this file instead of --dataset: .csv (a SMILES column, header optional) or .smi "
-                   "(SMILES first on each line), gzipped or not. It is linked, not copied, into a cache folder "
-                   "($PRETRAIN_GNNS_CACHE, default ~/.cache/pretrain_gnns) where its graphs are stored once")
-    p.add_argument("--smiles-column", dest="smiles_column", default=None,
-                   help="the SMILES column of a CSV (default: the one named smiles or SMILES; a CSV without header: its first column)")
-    if labels:
-        p.add_argument("--label-columns", dest="label_columns", default=None,
-                       help="comma-separated label columns of --smiles-file (default: every column but the SMILES one)")
-        p.add_argument("--threshold", type=float, default=None,
-                       help="turn values into labels: >= threshold is active (+1), below inactive (-1), empty missing "
-                       "(e.g. 6 for pIC50-like potencies in chembl_5thresh.csv.gz); without it labels must be 0/1")
-        p.add_argument("--chembl-dir", dest="chembl_dir", default=None,
-                       help="for --dataset chembl_filtered: a folder holding the original's files, either "
-                       "processed/geometric_data_processed.pt (from chem_dataset.zip) or the Mayr et al. pickles "
-                       "folds0.pckl, labelsHard.pckl, chembl20LSTM.pckl (in it or in its raw/). Both are Python pickles, "
-                       "read through an allowlisted unpickler (tensors, arrays, sparse matrices, pandas Series, RDKit "
-                       "molecules; anything else is refused); still, name a folder you trust. They are read once and "
-                       "converted to a plain cached graph store")
+    add_options(p, data_config(labels))
 
 
 def is_smi_file(path: str) -> bool:
@@ -137,20 +157,20 @@ def check_labels(path: str, overrides: dict, threshold: float | None) -> None:
 
 def load_pretrain_dataset(cfg: PretrainConfig, labels: bool = False) -> GraphDataset:
     """The dataset the flags name; ``labels`` keeps labels (and needs them)."""
-    max_n, extra = cfg.max_molecules, cfg.extra
+    max_n, data = cfg.max_molecules, cfg.data if cfg.data is not None else data_config(labels)()
     if max_n is not None and max_n < 1:
         raise ValueError("--max-molecules must be at least 1")
-    if extra.get("smiles_file"):
-        label_columns = extra.get("label_columns")
-        columns = () if not labels else (label_columns.split(",") if label_columns else None)
-        dataset = smiles_file_dataset(extra["smiles_file"], max_n, extra.get("smiles_column"), columns,
-                                      extra.get("threshold"))
+    if data.smiles_file:
+        columns = () if not labels else (data.label_columns.split(",") if data.label_columns else None)
+        dataset = smiles_file_dataset(data.smiles_file, max_n, data.smiles_column, columns,
+                                      data.threshold if labels else None)
     elif cfg.dataset == "chembl_filtered":
         from chem.chembl import load_chembl_filtered
-        if not extra.get("chembl_dir"):
+        chembl_dir = data.chembl_dir if labels else None
+        if not chembl_dir:
             raise ValueError("--dataset chembl_filtered needs --chembl-dir (the folder holding the original's files; "
                              "see --help: they are pickles, so only a folder you trust)")
-        dataset = load_chembl_filtered(extra["chembl_dir"], data_root=cfg.data_root)
+        dataset = load_chembl_filtered(chembl_dir, data_root=cfg.data_root)
     else:
         dataset = load_dataset(cfg.dataset, cfg.data_root)  # named, or embedded in RDKit's wheel
     if max_n is not None and len(dataset) > max_n:
@@ -160,7 +180,7 @@ def load_pretrain_dataset(cfg: PretrainConfig, labels: bool = False) -> GraphDat
     if labels and getattr(dataset, "num_tasks", 0) == 0:
         raise ValueError("supervised pre-training needs labels: this dataset has none")
     if labels:
-        check_label_values(dataset, extra.get("smiles_file") or cfg.dataset)
+        check_label_values(dataset, data.smiles_file or cfg.dataset)
     return dataset
 
 

@@ -1,57 +1,31 @@
 """Which GNN architectures exist, and which one a checkpoint holds.
 
-The names are the keys of a domain's conv registry (``GNN.CONVS`` in chem/model.py or
-bio/model.py); nothing else lists them. A checkpoint's architecture is read from the JSON written
-beside it (``architecture``, or the ``gnn_type`` of the pre-training config it records) and, for
-files without one (the original's released models), from its name's prefix (``gin_...``).
+The names are the keys of a domain's conv registry (``GNN.CONVS`` of its model module); nothing
+else lists them. A checkpoint's architecture is read from its card, the JSON
+beside it (pretrain_gnns/card.py), and, for files without one (the original's released models),
+from its name's prefix (``gin_...``).
 GCN and GraphSAGE encoders have identical keys and shapes, so a strict load alone cannot tell them
 apart.
 
-    python -m pretrain_gnns.architecture --list            # gin gcn graphsage gat
+    python -m pretrain_gnns.architecture --list            # the default domain's: gin gcn graphsage gat
     python -m pretrain_gnns.architecture FILE.pth ...      # FILE<TAB>architecture (empty if unknown)
 """
 from __future__ import annotations
 
 import argparse
-import importlib
-import json
 import os
 import sys
 
+from pretrain_gnns.card import recorded_architecture
+from pretrain_gnns.domain import get_domain
 
-def gnn_types(domain: str = "chem") -> list[str]:
-    """The architectures of ``domain``'s GNN, in its conv registry's order."""
-    return list(importlib.import_module(f"{domain}.model").GNN.CONVS)
-
-
-# what a checkpoint's JSON may record of its architecture
-RECORDED_KEYS = ("gnn_type", "num_layer", "emb_dim", "JK", "domain", "graph_pooling")
+__all__ = ["architecture_from_json", "architecture_from_name", "checkpoint_gnn_type", "gnn_types", "main",
+           "recorded_architecture"]
 
 
-def json_beside(model_file: str) -> str:
-    """``<stem>.json`` beside ``<stem>.pth`` / ``<stem>.pt``: a run's report or a model card."""
-    return os.path.splitext(model_file)[0] + ".json"
-
-
-def recorded_architecture(model_file: str) -> dict:
-    """What the JSON beside a checkpoint says of its architecture: the run's ``config``, overridden by
-    its ``architecture`` block (a dict, or just the gnn_type), overridden by top-level keys; {} when
-    there is no readable JSON (the original's released files)."""
-    try:
-        with open(json_beside(model_file)) as f:
-            info = json.load(f)
-    except (OSError, ValueError):
-        return {}
-    return architecture_in(info)
-
-
-def architecture_in(info) -> dict:
-    """recorded_architecture of an already loaded JSON."""
-    if not isinstance(info, dict):
-        return {}
-    arch = info.get("architecture")
-    blocks = (info.get("config"), {"gnn_type": arch} if isinstance(arch, str) else arch, info)
-    return {k: block[k] for block in blocks if isinstance(block, dict) for k in RECORDED_KEYS if k in block}
+def gnn_types(domain: str | None = None) -> list[str]:
+    """The architectures of ``domain``'s GNN (None: the default domain), in its conv registry's order."""
+    return get_domain(domain).gnn_types()
 
 
 def architecture_from_json(model_file: str) -> str | None:
@@ -65,7 +39,7 @@ def architecture_from_name(model_file: str, known: list[str]) -> str | None:
     return max(named, key=len) if named else None
 
 
-def checkpoint_gnn_type(model_file: str, domain: str = "chem") -> str | None:
+def checkpoint_gnn_type(model_file: str, domain: str | None = None) -> str | None:
     """The checkpoint's architecture: from the JSON beside it, else from its name; None if neither says."""
     known = gnn_types(domain)
     arch = architecture_from_json(model_file)
@@ -75,7 +49,7 @@ def checkpoint_gnn_type(model_file: str, domain: str = "chem") -> str | None:
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m pretrain_gnns.architecture", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--domain", default="chem", choices=["chem", "bio"], help="whose conv registry")
+    p.add_argument("--domain", default=None, help="whose conv registry (default: the default domain)")
     p.add_argument("--list", action="store_true", help="print the known architectures, space-separated")
     p.add_argument("files", nargs="*", help="checkpoints: print FILE<TAB>architecture for each")
     args = p.parse_args(argv)

@@ -1,8 +1,8 @@
 """Checkpoint I/O: state_dicts in the original's parameter names, loaded as data (weights_only=True),
-saved atomically; training state (model, optimiser, RNG, epoch) for --resume."""
+saved atomically; training state (model, optimiser, RNG, epoch) for --resume. The JSON beside a
+checkpoint is pretrain_gnns/card.py's."""
 from __future__ import annotations
 
-import json
 import os
 import re
 import pickle
@@ -11,8 +11,8 @@ import random
 import numpy as np
 import torch
 
-from pretrain_gnns.architecture import json_beside, recorded_architecture
-from pretrain_gnns.files import atomic_write, write_json
+from pretrain_gnns.domain import domain_of_module
+from pretrain_gnns.files import atomic_write
 
 
 class CheckpointMismatchError(RuntimeError):
@@ -84,64 +84,14 @@ def load_into(model: torch.nn.Module, path: str) -> None:
     model.load_state_dict(state, strict=True)
 
 
-# ---------------------------------------------------------------------------------------------- architecture
-# GCN and GraphSAGE encoders (and any two JK settings) have identical keys and shapes, so a strict
-# load cannot tell them apart: the architecture is recorded in the JSON beside every checkpoint.
-ARCHITECTURE_KEYS = ("gnn_type", "num_layer", "emb_dim", "JK", "domain")
-# A different JK on load is a legitimate choice (it changes how the layers are read out, not the weights).
-ARCHITECTURE_MUST_MATCH = ("gnn_type", "num_layer", "emb_dim", "domain")
-
-
-def architecture_of(args, domain: str) -> dict:
-    """The architecture block of a run's flags: gnn_type, num_layer, emb_dim, JK and chem/bio."""
-    return {"gnn_type": args.gnn_type, "num_layer": int(args.num_layer), "emb_dim": int(args.emb_dim),
-            "JK": args.JK, "domain": domain}
-
-
 def domain_of(model: torch.nn.Module) -> str:
-    """'chem' or 'bio': the package of the first module (the model itself, then its parts, e.g. the
-    encoder) defined in one of them."""
+    """The name of the domain whose package defines the first module (the model itself, then its
+    parts, e.g. the encoder) that belongs to a domain; "unknown" if none does."""
     for m in model.modules():
-        package = type(m).__module__.split(".")[0]
-        if package in ("chem", "bio"):
-            return package
+        name = domain_of_module(type(m).__module__)
+        if name:
+            return name
     return "unknown"
-
-
-def write_architecture(model_file: str, architecture: dict) -> None:
-    """Add an ``architecture`` key to the JSON beside ``model_file`` (created if absent, other keys kept)."""
-    path = json_beside(model_file)
-    report = {}
-    if os.path.exists(path):
-        try:
-            with open(path) as f:
-                report = json.load(f)
-        except (OSError, ValueError):
-            report = {}
-    if not isinstance(report, dict):
-        report = {}
-    report["architecture"] = dict(architecture)
-    write_json(path, report)
-
-
-def check_architecture(model_file: str, expected: dict, log=print) -> bool:
-    """Compare the architecture recorded beside ``model_file`` with ``expected``; a difference raises
-    CheckpointMismatchError. Returns False (and says so) when nothing is recorded, e.g. a released file."""
-    path = json_beside(model_file)
-    recorded = recorded_architecture(model_file)
-    if not recorded:
-        log(f"note: {model_file} has no architecture record ({path}); its architecture could not be checked "
-            f"against --gnn_type {expected.get('gnn_type')} --num_layer {expected.get('num_layer')} "
-            f"--emb_dim {expected.get('emb_dim')}")
-        return False
-    diffs = [f"{k}: checkpoint {recorded[k]!r}, now {expected.get(k)!r}" for k in ARCHITECTURE_MUST_MATCH
-             if k in recorded and recorded[k] != expected.get(k)]
-    if diffs:
-        raise CheckpointMismatchError(f"{model_file} was saved from a different architecture ({path}); pass "
-                                      "matching flags:\n  " + "\n  ".join(diffs))
-    if "JK" in recorded and recorded["JK"] != expected.get("JK"):
-        log(f"note: {model_file} was pre-trained with --JK {recorded['JK']}; now --JK {expected.get('JK')}")
-    return True
 
 
 def atomic_save(obj, path: str) -> None:

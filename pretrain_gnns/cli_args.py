@@ -1,8 +1,69 @@
-"""Command-line flags that the pre-training and fine-tuning scripts of both domains share, with the
-original's names and defaults (a script adds its own dataset, model-file and split flags)."""
+"""Command-line plumbing every command shares: the parser that takes both spellings of a flag, the
+help format, argparse types, the program name under ``pretrain-gnns`` and the runner that turns a
+user error into one line. The shared flags themselves are declared in pretrain_gnns/config.py."""
 from __future__ import annotations
 
 import argparse
+
+
+COMMAND = "pretrain-gnns"  # the console script (pretrain_gnns/cli.py)
+
+
+def prog_name(default: str | None = None) -> str | None:
+    """A parser's program name: ``pretrain-gnns <command>`` when run by the console script (which
+    puts it in sys.argv[0]), else ``default`` (None: argparse's own, the script's file name)."""
+    import sys
+    return sys.argv[0] if sys.argv and sys.argv[0].startswith(COMMAND + " ") else default
+
+
+def other_spelling(option: str) -> str | None:
+    """``--batch_size`` <-> ``--batch-size``; None for a short option or a name without either."""
+    if not option.startswith("--"):
+        return None
+    name = option[2:]
+    if "_" in name:
+        return "--" + name.replace("_", "-")
+    if "-" in name:
+        return "--" + name.replace("-", "_")
+    return None
+
+
+class ArgumentParser(argparse.ArgumentParser):
+    """argparse's parser, accepting every long flag in both spellings (``--batch-size`` and the
+    original's ``--batch_size``). Help shows the dashed spelling under the ``pretrain-gnns`` command
+    and the spelling the flag was declared with (the original's) under the original's script names."""
+
+    def _add_spellings(self) -> None:
+        dashed = (self.prog or "").startswith(COMMAND)
+        for action in self._actions:
+            for option in list(action.option_strings):
+                alias = other_spelling(option)
+                if alias is None or alias in self._option_string_actions:
+                    continue
+                self._option_string_actions[alias] = action  # accepted, not listed
+                if dashed and "_" in option:  # list the dashed spelling instead of the underscored one
+                    action.option_strings[action.option_strings.index(option)] = alias
+
+    def parse_known_args(self, args=None, namespace=None):
+        self._add_spellings()
+        return super().parse_known_args(args, namespace)
+
+    def format_help(self) -> str:
+        self._add_spellings()
+        return super().format_help()
+
+    def format_usage(self) -> str:
+        self._add_spellings()
+        return super().format_usage()
+
+    def _get_option_tuples(self, option_string):
+        # an abbreviation matching both spellings of one flag is not ambiguous
+        seen, unique = set(), []
+        for option_tuple in super()._get_option_tuples(option_string):
+            if id(option_tuple[0]) not in seen:
+                seen.add(id(option_tuple[0]))
+                unique.append(option_tuple)
+        return unique
 
 
 class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
@@ -40,13 +101,15 @@ def fraction(text: str) -> float:
     return value
 
 
+PRECISION_HELP = ("fp32 (the paper's); bf16: autocast, only where the device computes bf16 natively (a CPU with "
+                  "AVX512-BF16 or AMX, a GPU), refused elsewhere, where it would run many times slower; auto: bf16 on "
+                  "a CPU with native bf16, else fp32")
+
+
 def add_precision_arg(p: argparse.ArgumentParser, default: str = "fp32") -> None:
     """--precision, the same for every command: resolved by ``runtime.resolve_precision`` before any work."""
     from pretrain_gnns.runtime import PRECISIONS
-    p.add_argument("--precision", default=default, choices=list(PRECISIONS),
-                   help="fp32 (the paper's); bf16: autocast, only where the device computes bf16 natively (a CPU "
-                        "with AVX512-BF16 or AMX, a GPU), refused elsewhere, where it would run 10-20x slower; "
-                        "auto: bf16 on a CPU with native bf16, else fp32")
+    p.add_argument("--precision", default=default, choices=list(PRECISIONS), help=PRECISION_HELP)
 
 
 def seed_list(text: str) -> list[int]:
@@ -64,40 +127,6 @@ def seed_list(text: str) -> list[int]:
     if len(set(seeds)) != len(seeds):
         raise argparse.ArgumentTypeError(f"{text!r} names a seed twice")
     return seeds
-
-
-def add_training_args(p: argparse.ArgumentParser, *, batch_size: int, batch_help: str, epochs: int,
-                      dropout_ratio: float, gnn_types: list[str], lr_help: str = "learning rate") -> None:
-    """Device, batch size, epochs, optimiser and the encoder's shape; ``gnn_types``: the keys of the
-    domain's conv registry (``GNN.CONVS``)."""
-    p.add_argument("--device", default=None, help="cpu, cuda, cuda:N, or a GPU index as in the original; default: cuda if available")
-    p.add_argument("--batch_size", type=positive_int, default=batch_size, help=batch_help)
-    p.add_argument("--epochs", type=positive_int, default=epochs, help="number of epochs to train")
-    p.add_argument("--lr", type=float, default=0.001, help=lr_help)
-    p.add_argument("--decay", type=float, default=0, help="weight decay")
-    p.add_argument("--num_layer", type=positive_int, default=5, help="number of GNN message passing layers")
-    p.add_argument("--emb_dim", type=positive_int, default=300, help="embedding dimensions")
-    p.add_argument("--dropout_ratio", type=fraction, default=dropout_ratio, help="dropout ratio, in [0, 1)")
-    p.add_argument("--JK", default="last", help="how node features across layers are combined: last, sum, max or concat")
-    p.add_argument("--gnn_type", default="gin", choices=list(gnn_types), help="GNN architecture")
-
-
-def add_finetune_args(p: argparse.ArgumentParser, *, epochs: int, batch_help: str, workers_help: str,
-                      gnn_types: list[str]) -> None:
-    """The fine-tuning flags common to chem/finetune.py and bio/finetune.py."""
-    add_training_args(p, batch_size=32, batch_help=batch_help, epochs=epochs, dropout_ratio=0.5, gnn_types=gnn_types)
-    p.add_argument("--graph_pooling", default="mean", help="graph pooling: sum, mean, max, attention, set2setN")
-    p.add_argument("--runseed", type=int, default=0, help="seed for weights, dropout and batch order")
-    p.add_argument("--runseeds", type=seed_list, default=None,
-                   help="several run seeds one after another in this process (e.g. 0-9 or 0,2,5): the data is "
-                        "loaded and split once; each seed writes the files and numbers a --runseed run would. "
-                        "With --filename, put {seed} in it")
-    p.add_argument("--eval_train", type=int, default=0, help="1: also score the training set each epoch")
-    p.add_argument("--num_workers", type=int, default=0, help=workers_help)
-    p.add_argument("--output-dir", dest="output_dir", default="runs/finetune", help="where the CSV and JSON go")
-    p.add_argument("--save-model", dest="save_model", default="", help="also save the fine-tuned model's state_dict here")
-    add_precision_arg(p)
-    p.add_argument("--quiet", action="store_true", help="no progress bars")
 
 
 def run_main(main, argv: list[str] | None = None) -> None:
@@ -121,7 +150,7 @@ def run_main(main, argv: list[str] | None = None) -> None:
         print(f"error: {error_line(err)}\n(set PRETRAIN_GNNS_TRACEBACK=1 for the traceback)", file=sys.stderr)
         sys.exit(2)
     if isinstance(result, int) and not isinstance(result, bool):
-        sys.exit(result)  # a main that returns its exit code (chem.download)
+        sys.exit(result)  # a main that returns its exit code (a download command)
 
 
 UNWIND_S = 20.0  # after SIGTERM, the longest a command spends removing its temporary files

@@ -1,6 +1,6 @@
 """Substructure / context extraction for ContextPred, vectorised over a whole batch of graphs.
 
-The original (chem/util.py ``ExtractSubstructureContextPair``, bio/util.py likewise) built a networkx
+The original (util.py ``ExtractSubstructureContextPair`` of both its domains) built a networkx
 graph per molecule and ran three single-source BFS with cutoffs k, l1 and l2 around a random centre:
 
 - substructure: nodes within k hops of the centre (``d <= k``), as an induced subgraph;

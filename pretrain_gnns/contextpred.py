@@ -1,8 +1,8 @@
-"""ContextPred's domain-free half (the original's chem/ and bio/pretrain_contextpred.py train()):
+"""ContextPred's domain-free half (the original's two pretrain_contextpred.py train()):
 the batch of substructures and contexts, the scores, the loss and the method's forward.
 
-A domain decides what the substructure and the context are (chem: K-hop ball around a random atom
-and the ring l1 < d <= l2; bio: the whole ego-network and the proteins beyond l1 hops of a root),
+A domain decides what the substructure and the context are (molecules: K-hop ball around a random
+atom and the ring l1 < d <= l2; ego-networks: the whole graph and the nodes beyond l1 hops of a root),
 builds the two GNNs (``gnn``, saved as the encoder, and ``context_gnn``) and cuts the batch with
 ``context_batch`` in its ``transform``. The scoring is the same: cbow pools a graph's overlap nodes
 (mean, sum or max) and scores the dot product with the substructure read at its centre; skipgram
@@ -17,8 +17,8 @@ from torch_geometric.data import Batch
 from torch_geometric.nn import global_add_pool, global_max_pool, global_mean_pool
 
 from pretrain_gnns.context import ContextPairs
-from pretrain_gnns.graph_ops import cycle_index
 from pretrain_gnns.encoder import EncoderLoop
+from pretrain_gnns.graph_ops import cycle_index
 from pretrain_gnns.method import Flag, PretrainMethod
 
 MODES = ("cbow", "skipgram")

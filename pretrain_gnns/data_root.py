@@ -1,6 +1,6 @@
 """Where datasets live: a --data-root flag, else the PRETRAIN_GNNS_DATA environment variable, else ./dataset.
 
-A data root is laid out like the original's chem/dataset tree: ``<root>/<name>/raw/<file>``.
+A data root is laid out like the original's dataset tree: ``<root>/<name>/raw/<file>``.
 Processed files go to ``<root>/<name>/processed`` when that folder is writable, else to a cache
 folder (PRETRAIN_GNNS_CACHE, default ~/.cache/pretrain_gnns), so a read-only data folder works.
 """

@@ -1,8 +1,8 @@
-"""The encoder loop and graph-level readout shared by the chem and bio models.
+"""The encoder loop and graph-level readout shared by every domain's models.
 
 Both domains run the same loop (conv, optional batch norm, ReLU except after the last layer,
 dropout) and the same jumping-knowledge and pooling choices; a domain only picks its convs, its
-input embedding and whether there is a batch norm between layers (chem: yes, bio: no).
+input embedding and whether there is a batch norm between layers (molecules: yes, ego-networks: no).
 """
 from __future__ import annotations
 
@@ -50,8 +50,8 @@ def dropout(x: torch.Tensor, p: float, training: bool) -> torch.Tensor:
     """Inverted dropout, as F.dropout: keep each entry with probability 1 - p, scale by 1 / (1 - p).
 
     On CPU the mask comes from uniform draws compared with p: the same distribution as F.dropout's
-    Bernoulli sampling, whose per-element generator took a third of a GCN training step on 2 cores
-    (3.3 ms against 1.3 ms for an 800 x 300 batch). CUDA keeps its fused kernel.
+    Bernoulli sampling, whose per-element generator is several times slower on CPU (docs/PERFORMANCE.md).
+    CUDA keeps its fused kernel.
     """
     if not training or p == 0.0:
         return x
@@ -76,7 +76,7 @@ def keep_mask_16bit(shape: torch.Size, p: float) -> torch.Tensor:
 
 
 class EncoderLoop(nn.Module):
-    """Base of the chem and bio GNNs. Subclasses set ``CONVS`` (gnn_type -> conv class) and define
+    """Base of every domain's GNN. Subclasses set ``CONVS`` (gnn_type -> conv class) and define
     ``build_layers`` (the input embedding, ``self.gnns`` with one conv a layer, optionally
     ``self.batch_norms``, in the original's order), ``embed_input`` and ``prepare`` (per-batch work
     shared by all layers)."""

@@ -1,4 +1,4 @@
-"""The fine-tuning loop shared by chem and bio: train with masked BCE, score ROC-AUC per task, write
+"""The fine-tuning loop every domain shares: train with masked BCE, score ROC-AUC per task, write
 one CSV row per epoch and a final JSON (test ROC-AUC at the best-validation epoch and at the last)."""
 from __future__ import annotations
 
@@ -68,14 +68,22 @@ def graph_logits(model: torch.nn.Module, batch) -> torch.Tensor:
 
 
 def train_epoch(model: torch.nn.Module, loader, optimizer: torch.optim.Optimizer, device: torch.device,
-                target: str = "y", precision: str = "fp32", progress: bool = True, desc: str = "train") -> float:
+                target: str = "y", precision: str = "fp32", progress: bool = True, desc: str = "train",
+                loss_fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] = masked_bce_loss) -> float:
+    """One epoch; ``loss_fn(outputs, targets)``: the masked BCE of classification, or regression's
+    MSE on standardised targets (pretrain_gnns/regression.py)."""
     model.train()
     total, count = 0.0, 0
     for batch in tqdm(loader, desc=desc, leave=False, disable=not progress):
+        if batch.num_nodes < 2:
+            # batch norm cannot train on a single atom: a last batch holding one one-atom molecule
+            # (FreeSolv's methane) is skipped rather than ending the run (it would raise, so no run that
+            # finished before ever took this branch)
+            continue
         batch = batch.to(device)
         with autocast(device, precision):
             logits = graph_logits(model, batch)
-        loss = masked_bce_loss(logits.float(), batch[target])
+        loss = loss_fn(logits.float(), batch[target])
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
@@ -119,7 +127,7 @@ def _run_finetune(model: torch.nn.Module, optimizer: torch.optim.Optimizer, load
     """Train for ``epochs``; after each, score valid and test (and train if asked). Returns the summary
     that is also written to ``out_prefix + '.json'`` (with ``out_prefix + '.csv'`` per epoch).
 
-    ``extra_tests`` {name: loader}: further test sets scored every epoch (bio's second test half),
+    ``extra_tests`` {name: loader}: further test sets scored every epoch (e.g. a second test half),
     reported as ``<name>_auc`` columns and ``<name>_at_best_val`` / ``<name>_last`` / per-task keys."""
     history, per_task_test = [], []
     extra_tests = extra_tests or {}

@@ -1,4 +1,4 @@
-"""Vectorised per-graph operations on a batch of many small graphs (chem and bio pre-training).
+"""Vectorised per-graph operations on a batch of many small graphs (pre-training of every domain).
 
 Each function works on the whole batch at once, from ``ptr`` (graph g owns nodes ptr[g]:ptr[g+1])
 and the edge list, with a constant number of tensor operations: no Python loop over graphs, atoms

@@ -1,5 +1,5 @@
 """One allowlisted unpickler for every legacy file this project reads: the original's PyG 1.0.3
-processed files (``geometric_data_processed.pt``, chem and bio) and the Mayr et al. ChEMBL pickles.
+processed files (``geometric_data_processed.pt`` of both its domains) and the Mayr et al. ChEMBL pickles.
 
 Those files predate weights_only loading, so they are pickles; a pickle names the classes and
 functions to call while loading it, which is how a crafted file runs code. Here only the names on

@@ -1,4 +1,4 @@
-"""The contract every pre-training method follows, chem or bio, and the registry that lists them.
+"""The contract every pre-training method follows, whatever its domain, and the registry that lists them.
 
 A method is a ``PretrainMethod`` subclass built as ``Method(encoder, **hyperparameters)``: the
 encoder is the domain's GNN (saved as the checkpoint), the hyperparameters are its own flags. The
@@ -12,21 +12,21 @@ class declares everything the front-ends need:
   number of tasks), ``transform`` (the per-batch preparation), ``forward`` (loss and metrics) and
   ``encoder_state_dict`` (what the checkpoint holds).
 
-``@register("name")`` puts a class in the registry of its domain (the top-level package of its
-module, chem or bio) and names it; ``methods(domain)`` imports the domain's
-``<domain>/pretrain_methods.py``, which imports every module that registers a method.
+``@register("name")`` puts a class in the registry of its domain (the domain whose package holds
+its module, or ``domain=``) and names it; ``methods(domain)`` imports every module of the domain's
+``methods_package`` (pretrain_gnns/domain.py), so that a method is one file.
 """
 from __future__ import annotations
 
 import argparse
-import importlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field, make_dataclass
 from typing import Any, Callable, Sequence
 
 import torch
 from torch import nn
 from torch_geometric.data import Batch
 
+from pretrain_gnns.domain import domain_of_module, get_domain
 from pretrain_gnns.encoder import EncoderLoop
 from pretrain_gnns.pretrain_config import PretrainConfig
 
@@ -55,7 +55,7 @@ class Flag:
 def build_encoder(encoder_cls: type[EncoderLoop] | None, cfg: PretrainConfig, num_layer: int | None = None) -> EncoderLoop:
     """A domain's GNN from the shared flags (num_layer, emb_dim, JK, dropout_ratio, gnn_type)."""
     if encoder_cls is None:
-        raise TypeError("this method has no encoder_cls: use the chem or bio class, or pass a GNN to its constructor")
+        raise TypeError("this method has no encoder_cls: use a domain's subclass, or pass a GNN to its constructor")
     return encoder_cls(cfg.num_layer if num_layer is None else num_layer, cfg.emb_dim, JK=cfg.JK,
                        drop_ratio=cfg.dropout_ratio, gnn_type=cfg.gnn_type)
 
@@ -71,11 +71,11 @@ class PretrainMethod(nn.Module):
     name: str = "method"  # set by @register
     domain: str = ""  # set by @register
     flags: tuple[Flag, ...] = ()
-    batch_size: int = 256  # the original's node-level defaults
-    dropout_ratio: float = 0.0
+    batch_size: int = PretrainConfig.batch_size  # the original's node-level defaults
+    dropout_ratio: float = PretrainConfig.dropout_ratio
     needs_labels: bool = False
     encoder_cls: type[EncoderLoop] | None = None
-    # The flag that seeds the run; the original's bio pretrain_supervised used --seed for its split.
+    # The flag that seeds the run; a domain's supervised script may keep --seed for its split, as one original did.
     run_seed_flag: str = "--seed"
     # Set True in a method whose forward leaves some parameters without gradient on some batches.
     find_unused_parameters: bool = False
@@ -90,9 +90,18 @@ class PretrainMethod(nn.Module):
             flag.add_to(p)
 
     @classmethod
+    def config_cls(cls) -> type:
+        """The method's own flags as a dataclass (``cfg.hparams``), made once from ``flags``."""
+        if "_config_cls" not in cls.__dict__:
+            cls._config_cls = make_dataclass(f"{cls.__name__}Config",
+                                             [(f.dest, f.type, field(default=f.default)) for f in cls.flags])
+        return cls._config_cls
+
+    @classmethod
     def hyperparameters(cls, cfg: PretrainConfig, dataset=None) -> dict:
         """The constructor's keywords beside the encoder: the method's flags (their defaults when unset)."""
-        return {f.dest: cfg.extra.get(f.dest, f.default) for f in cls.flags}
+        hparams = cfg.hparams if cfg.hparams is not None else cls.config_cls()()
+        return {f.dest: getattr(hparams, f.dest) for f in cls.flags}
 
     @classmethod
     def from_config(cls, cfg: PretrainConfig, dataset=None) -> "PretrainMethod":
@@ -101,7 +110,8 @@ class PretrainMethod(nn.Module):
 
     @classmethod
     def from_args(cls, args: argparse.Namespace, dataset=None) -> "PretrainMethod":
-        return cls.from_config(PretrainConfig.from_namespace(args), dataset)
+        """From parsed flags holding the shared ones and the method's (no domain data flags)."""
+        return cls.from_config(PretrainConfig.from_namespace(args, hparams_cls=cls.config_cls()), dataset)
 
     def transform(self, batch: Batch) -> Batch:
         return batch
@@ -117,7 +127,7 @@ class PretrainMethod(nn.Module):
 def register(name: str, domain: str | None = None) -> Callable[[type[PretrainMethod]], type[PretrainMethod]]:
     """Class decorator: ``@register("attrmasking")`` names the class and lists it under its domain."""
     def add(cls: type[PretrainMethod]) -> type[PretrainMethod]:
-        dom = domain or cls.__module__.split(".")[0]
+        dom = domain or domain_of_module(cls.__module__) or cls.__module__.split(".")[0]
         known = _REGISTRY.setdefault(dom, {})
         if name in known and known[name] is not cls:
             raise ValueError(f"{dom} method {name!r} registered twice: {known[name].__qualname__} and {cls.__qualname__}")
@@ -128,8 +138,8 @@ def register(name: str, domain: str | None = None) -> Callable[[type[PretrainMet
 
 
 def methods(domain: str) -> dict[str, type[PretrainMethod]]:
-    """Every registered method of ``domain`` ('chem' or 'bio'), by name."""
-    importlib.import_module(f"{domain}.pretrain_methods")
+    """Every registered method of ``domain`` (a name), by name."""
+    get_domain(domain).load_methods()
     return dict(sorted(_REGISTRY.get(domain, {}).items()))
 
 

@@ -1,4 +1,4 @@
-"""The pre-training engine shared by every method, chem and bio: one loop, many ``PretrainMethod``s
+"""The pre-training engine shared by every method of every domain: one loop, many ``PretrainMethod``s
 (pretrain_gnns/method.py), configured by a ``PretrainConfig`` (pretrain_gnns/pretrain_config.py).
 
 A method says what it does to a batch (``transform``, run as the DataLoader's collate, so the stored
@@ -22,9 +22,8 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
-from pretrain_gnns.checkpoint import (CheckpointReadError, architecture_of, atomic_save, domain_of, load_data_file,
-                                      rng_state, set_rng_state)
-from pretrain_gnns.files import write_json
+from pretrain_gnns.card import KIND_PRETRAINED, architecture_of, json_beside, write_card
+from pretrain_gnns.checkpoint import CheckpointReadError, atomic_save, domain_of, load_data_file, rng_state, set_rng_state
 from pretrain_gnns.graphstore import GraphDataset, dataset_fingerprint, make_loader
 from pretrain_gnns.method import PretrainMethod
 from pretrain_gnns.pretrain_config import PretrainConfig
@@ -57,7 +56,7 @@ def model_path(output_model_file: str) -> str:
 
 
 def report_path(model_file: str) -> str:
-    return os.path.splitext(model_file)[0] + ".json"
+    return json_beside(model_file)
 
 
 def state_path(model_file: str) -> str:
@@ -216,7 +215,7 @@ def run_pretraining(method: PretrainMethod, dataset: GraphDataset, args: Pretrai
         atomic_save(method.encoder_state_dict(), out_file)
         report["output_model_file"] = out_file
         report["architecture"] = architecture_of(args, domain_of(method))
-        write_json(report_path(out_file), report)
+        write_card(out_file, {"kind": KIND_PRETRAINED, **report})  # the report is the encoder's card
         log(f"[{method.name}] encoder -> {out_file}; report -> {report_path(out_file)}")
     return report
 

@@ -2,7 +2,7 @@
 molecules and ego-networks) and the base of graph-level supervised pre-training.
 
 A domain registers a subclass that names its encoder (``encoder_cls``) or its graph-prediction
-model (``model_cls``): chem/pretrain_methods.py and bio/pretrain_methods.py. Heads keep the
+model (``model_cls``) in its ``methods`` package, one module a method. Heads keep the
 original's names (discriminator.weight).
 """
 from __future__ import annotations
@@ -16,7 +16,8 @@ from torch import nn
 from torch_geometric.data import Batch
 from torch_geometric.nn import global_mean_pool
 
-from pretrain_gnns.checkpoint import architecture_of, check_architecture, domain_of
+from pretrain_gnns.card import architecture_of, check_architecture
+from pretrain_gnns.checkpoint import domain_of
 from pretrain_gnns.encoder import EncoderLoop, GraphPredictor, encoder_out_dim
 from pretrain_gnns.graph_ops import cycle_index, sample_negative_edges
 from pretrain_gnns.method import Flag, PretrainConfig, PretrainMethod

@@ -1,10 +1,10 @@
-"""Linear neighbour aggregation as one sparse (CSR) product: the part of the chem and bio convs that
+"""Linear neighbour aggregation as one sparse (CSR) product: the part of every domain's convs that
 does not depend on what an edge carries.
 
 GIN, GCN and GraphSAGE messages are linear in (x_j, e_ij): sum_j w_ij (x_j + e_ij) splits into
 adj_t @ x, a sparse product over the nodes, plus a per-node weighted sum of the edge features that
-each domain turns into embeddings its own way (chem: counts of the 18 bond codes times a table;
-bio: sums of the 9 raw channels through the affine encoder). The per-edge (E x emb) message tensor
+each domain turns into embeddings its own way (molecules: counts of the 18 bond codes times a
+table; ego-networks: sums of the 9 raw channels through the affine encoder). The per-edge (E x emb) message tensor
 of the original never exists. Aggregation is at edge_index[0], as PyG 1.0.3 did.
 """
 from __future__ import annotations
@@ -28,7 +28,7 @@ warnings.filterwarnings("ignore", message="Sparse invariant checks are implicitl
 class PreparedGraph:
     """A batch's graph with self-loops, and the aggregation operators all layers of a forward share."""
     edge_index: torch.Tensor  # (2, E + N): real edges, then one loop per node
-    edge_feat: torch.Tensor  # per edge, domain's own: chem (E + N,) bond code, bio (E + N, 9) float channels
+    edge_feat: torch.Tensor  # per edge, the domain's own: a bond code (E + N,) or channels (E + N, 9)
     num_nodes: int
     cache: dict = field(default_factory=dict)  # per aggregation kind: (adj_t, *edge feature sums)
 
@@ -69,7 +69,7 @@ def linear_aggregation(graph: PreparedGraph, kind: str,
 
 
 class SparseConv(MessagePassing):
-    """Base of the chem and bio convs: ``propagate(adj_t, x=x)`` runs one sparse product.
+    """Base of every domain's convs: ``propagate(adj_t, x=x)`` runs one sparse product.
 
     Linear convs propagate over adj_t (rows = edge_index[0], PyG's sparse convention); GAT's per-edge
     attention uses flow='target_to_source' on edge_index, which gathers x_i at edge_index[0] and x_j

@@ -1,12 +1,13 @@
 """The model zoo: every model the original released, by name, checksummed; and this project's own.
 
-    python -m pretrain_gnns.zoo list [--domain chem|bio] [--model-dir DIR]
-    python -m pretrain_gnns.zoo fetch gin_supervised_contextpred
+    pretrain-gnns zoo list [--domain NAME] [--model-dir DIR]
+    pretrain-gnns zoo fetch gin_supervised_contextpred
 
 Names are ``<gnn_type>_<method>`` within a domain (``gin_supervised_contextpred``, ``gcn_masking``);
-``chem_``/``bio_`` prefixed names work too. Each entry carries its architecture, so a zoo name is all
-a user passes. A file is looked for, in order, in ``--model-dir`` / ``$PRETRAIN_GNNS_MODEL_DIR``
-(a folder of released files, as named in the original repository, or its ``chem/``/``bio/``
+names prefixed with the domain (``<domain>_gin_masking``) work too. Each entry carries its
+architecture, so a zoo name is all a user passes. The released models are each domain's
+(``Domain.released``). A file is looked for, in order, in ``--model-dir`` / ``$PRETRAIN_GNNS_MODEL_DIR``
+(a folder of released files, as named in the original repository, or its ``<domain>/``
 subfolder), then in the cache ``$PRETRAIN_GNNS_CACHE/models/<domain>/``; otherwise it is downloaded
 from the original repository (commit 8b20528) through a temporary file, checked against its git blob
 SHA-1 (and sha256 where known), and renamed into the cache. A cached file that fails its check is
@@ -16,7 +17,7 @@ This project's own models are listed from ``models/<domain>/*.json`` in the repo
 its ``.pth``: the JSON is the pre-training report (``config`` holds gnn_type, num_layer, emb_dim,
 JK), with an optional ``"name"`` (default ``ours_<file stem>``) and ``"sha256"`` of the ``.pth``
 (checked on every load when present). Dropping the two files in is all it takes;
-``python -m pretrain_gnns.zoo register models/chem/gin_masking.pth`` records the sha256 in the JSON.
+``pretrain-gnns zoo register models/<domain>/gin_masking.pth`` records the sha256 in the JSON.
 """
 from __future__ import annotations
 
@@ -29,55 +30,17 @@ from dataclasses import dataclass, field
 
 import torch
 
-from pretrain_gnns.architecture import architecture_from_name, architecture_in, recorded_architecture
+from pretrain_gnns.architecture import architecture_from_name
+from pretrain_gnns.card import architecture_in, recorded_architecture
+from pretrain_gnns.cli_args import ArgumentParser, prog_name
 from pretrain_gnns.data_root import cache_dir, git_blob_sha1, sha256_file
+from pretrain_gnns.domain import UnknownDomainError, domain_names, domain_of_state, domains, get_domain
 
 ENV_MODEL_DIR = "PRETRAIN_GNNS_MODEL_DIR"
-DOMAINS = ("chem", "bio")
 RELEASE_COMMIT = "8b20528a83b8869ce16451305b32c827258d19a3"
 RELEASE_BASE = f"https://raw.githubusercontent.com/snap-stanford/pretrain-gnns/{RELEASE_COMMIT}/"
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 OWN_MODELS_DIR = os.path.join(REPO_ROOT, "models")
-
-# (domain, gnn_type, method, path in the original repository, git blob SHA-1, size in bytes, sha256).
-# From the original repository at RELEASE_COMMIT; sizes and sha256 are known for the files at hand.
-# Every released model is a 5-layer, 300-wide encoder with JK 'last' (the original's defaults).
-RELEASED = [
-    ("bio", "gat", "masking", "bio/model_architecture/gat_masking.pth", "6a706540fcded0c131db5a51fa5b7bef0c9d0c8e", 3769706, 'e66e1a7b3dee10643f94fab3a6c4d95cde5158b21996474157cbfbb4cf73ed33'),
-    ("bio", "gat", "supervised_masking", "bio/model_architecture/gat_supervised_masking.pth", "b8d89777ca47cb57545271147f54242708ddc1b9", 3769706, 'ff64776c575aa57eaf4e13b5ac6f1a2724ef2feef9815cbe9430ca488b31ce78'),
-    ("bio", "gcn", "masking", "bio/model_architecture/gcn_masking.pth", "5015278aa4c2562249380285480a9ccfe046555f", 1872071, '8eafe626642a8edd59f8455f9ba15666390fd20eb08206cdcec007f37e035a82'),
-    ("bio", "gcn", "supervised_masking", "bio/model_architecture/gcn_supervised_masking.pth", "a0bf25c735bf141e11a6be07c6fdc99eaab4380f", 1872071, '0335e9ec597c0c96f666400b01ba6c0095d5168734187f3196a48a1ab03bfba4'),
-    ("bio", "graphsage", "masking", "bio/model_architecture/graphsage_masking.pth", "5a337ab008295c1a579b53f63930d9042d3c8d8e", 1872071, '662f87cbbd38fae3db538df8bc9b61160278c669545baf70faa1a6d0737cde91'),
-    ("bio", "graphsage", "supervised_masking", "bio/model_architecture/graphsage_supervised_masking.pth", "465a39ab692223b82ce02e693f8b1edf690a8d2e", 1872071, 'd03101b1a88838eb1be4715f41a4871a4460615bc58976d78cca7a04d69e55ff'),
-    ("bio", "gin", "contextpred", "bio/model_gin/contextpred.pth", "990280d32edf61f63f4d958b58093f6013af46f7", None, None),
-    ("bio", "gin", "edgepred", "bio/model_gin/edgepred.pth", "ae51404ee0d2eaa14af94f1cce787fc0be034b27", None, None),
-    ("bio", "gin", "infomax", "bio/model_gin/infomax.pth", "83e35a46ab22eb2a6a037e87095c5c410caf83e8", None, None),
-    ("bio", "gin", "masking", "bio/model_gin/masking.pth", "f004bc3d56fba7592dca844889f1d8f6b24d181c", None, None),
-    ("bio", "gin", "supervised", "bio/model_gin/supervised.pth", "c05d8a069de76dcab6de7798ef23ebd472e240aa", None, None),
-    ("bio", "gin", "supervised_contextpred", "bio/model_gin/supervised_contextpred.pth", "bb69c1617bf388c03f45ee1832ce9ca70cb222e5", None, None),
-    ("bio", "gin", "supervised_edgepred", "bio/model_gin/supervised_edgepred.pth", "a7976f61647043b83ca4d600e11d420490d8303f", None, None),
-    ("bio", "gin", "supervised_infomax", "bio/model_gin/supervised_infomax.pth", "a871b4151e42b7468ef76ca5c3ec37c0e494ba41", None, None),
-    ("bio", "gin", "supervised_masking", "bio/model_gin/supervised_masking.pth", "77063d1ae581f1beece3e4109b9faa23e862c2fb", None, None),
-    ("chem", "gat", "contextpred", "chem/model_architecture/gat_contextpred.pth", "206a124bcbf3f3a32f27d61650f4c56397e7b024", 3931687, 'de030068b3cb8b5d2d4da09fd377fac0a111f401904d3806104874e058bc4af8'),
-    ("chem", "gat", "supervised", "chem/model_architecture/gat_supervised.pth", "c6d3b3ead159768f5eefbd96ab77e361285b9d49", 3931687, '62edee2aaf82c82e24236fe0124d93d975c4cb7b5e01280bc63050c606f64541'),
-    ("chem", "gat", "supervised_contextpred", "chem/model_architecture/gat_supervised_contextpred.pth", "c44701db22d9261a9c6cdbb1f560fb21c53d5308", 3931687, 'ad433c867915b166fbc98154d763eaa83fa53cd60bf3a3b0c2086a0ef7dc684e'),
-    ("chem", "gcn", "contextpred", "chem/model_architecture/gcn_contextpred.pth", "11d1815f41cbca02a4ba457f08211f319bb1e1fd", 2040025, 'ff1d9c5e5c198b8faf8af576c303808853e3f55a52aed7ae27964e3c8635a81a'),
-    ("chem", "gcn", "supervised", "chem/model_architecture/gcn_supervised.pth", "ceec38e7569ac6efc24af47a62f65eb742fba02f", 2040025, '8fb73bcce4991d6778e7309474505fcf2e5ff69f5debf166a5e6b91edf3f1493'),
-    ("chem", "gcn", "supervised_contextpred", "chem/model_architecture/gcn_supervised_contextpred.pth", "6eecc9fa46331d5016060a8f75bfe9ac246c2fdd", 2040025, '49cf0465e623c14fc802cdc67b47cbb78326f43fc7991afe6a14e1ff471755d5'),
-    ("chem", "graphsage", "contextpred", "chem/model_architecture/graphsage_contextpred.pth", "1db4e11e17af0514f6bbea9444f5160940d1423d", 2040025, '63976e7795ae3ab46fc97c40a047ce1c4b13e243c2f8ef9125e78c7fabee9279'),
-    ("chem", "graphsage", "supervised", "chem/model_architecture/graphsage_supervised.pth", "fd51375f5fed325c79af8891a6522a7759224705", 2040025, '9e2572f66e4e3c6a21b1e897c642b545abc8c6cbab1d56888c37f963b0c6da4b'),
-    ("chem", "graphsage", "supervised_contextpred", "chem/model_architecture/graphsage_supervised_contextpred.pth", "0b5199c51d0639a227142cf0b5607d86dbbc694a", 2040025, 'aca7caa7c15a0e478b57d5d2cca84d8bda6d4500614bd96486b84739bff3929b'),
-    ("chem", "gin", "contextpred", "chem/model_gin/contextpred.pth", "60912ba5a4562639c0492dd3e446b2da5a828c2d", None, None),
-    ("chem", "gin", "edgepred", "chem/model_gin/edgepred.pth", "2a5311ea63caa598130aec65c64bc0ae09779856", None, None),
-    ("chem", "gin", "infomax", "chem/model_gin/infomax.pth", "779a0924f02cc347d11b8c92f21ecfda289f7b70", None, None),
-    ("chem", "gin", "masking", "chem/model_gin/masking.pth", "821fce4a9e77fc1a1794ee0859499d0087a56e5e", None, None),
-    ("chem", "gin", "supervised", "chem/model_gin/supervised.pth", "b0257d2181fcddf100db41bf982dc7dad1313ad5", None, None),
-    ("chem", "gin", "supervised_contextpred", "chem/model_gin/supervised_contextpred.pth", "f2b12b211eace32c070c241b5047484f8fec9b7a", None, None),
-    ("chem", "gin", "supervised_edgepred", "chem/model_gin/supervised_edgepred.pth", "2cae8e4b2207f8de1b2ec1ab25a1cdef29ab76a7", None, None),
-    ("chem", "gin", "supervised_infomax", "chem/model_gin/supervised_infomax.pth", "eda3919ca23386527aacf4480b0b49bdaaf4a963", None, None),
-    ("chem", "gin", "supervised_masking", "chem/model_gin/supervised_masking.pth", "1f8de843feb5b51e73488a95096283028820583e", None, None),
-]
-
 
 class ZooError(ValueError):
     """A model that cannot be named, found or used; the message says what to do instead."""
@@ -92,7 +55,7 @@ class ModelDownloadError(ZooError):
 
 
 class WrongDomainError(ZooError):
-    """A model of the other domain (a bio checkpoint for a chem script, or the reverse)."""
+    """A model of another domain than the command's."""
 
 
 @dataclass(frozen=True)
@@ -125,8 +88,10 @@ class ZooEntry:
 
 
 def _released() -> dict[str, dict[str, ZooEntry]]:
-    table: dict[str, dict[str, ZooEntry]] = {d: {} for d in DOMAINS}
-    for domain, gnn_type, method, repo_path, blob, size, sha in RELEASED:
+    """Every domain's released models (``Domain.released``), by domain and name."""
+    table: dict[str, dict[str, ZooEntry]] = {d.name: {} for d in domains()}
+    for domain, gnn_type, method, repo_path, blob, size, sha in (
+            (d.name, *row) for d in domains() for row in d.released):
         name = f"{gnn_type}_{method}"
         base = os.path.basename(repo_path)
         # GIN files are <method>.pth in the original's model_gin/: prefix gin_ so one folder holds all.
@@ -139,15 +104,15 @@ def _released() -> dict[str, dict[str, ZooEntry]]:
 
 def own_models(folder: str = OWN_MODELS_DIR) -> dict[str, dict[str, ZooEntry]]:
     """This project's models: ``<folder>/<domain>/<stem>.json`` beside ``<stem>.pth``."""
-    table: dict[str, dict[str, ZooEntry]] = {d: {} for d in DOMAINS}
-    for domain in DOMAINS:
+    table: dict[str, dict[str, ZooEntry]] = {d: {} for d in domain_names()}
+    for domain in table:
         for meta_path in sorted(glob.glob(os.path.join(folder, domain, "*.json"))):
             pth = os.path.splitext(meta_path)[0] + ".pth"
             if not os.path.exists(pth):
                 continue
             with open(meta_path) as f:
-                meta = json.load(f)
-            cfg = architecture_in(meta)  # the JSON just read, not read again
+                meta = json.load(f)  # a damaged card of a shipped model is an error, not an empty card
+            cfg = architecture_in(meta)  # the card just read, not read again
             stem = os.path.splitext(os.path.basename(pth))[0]
             name = meta.get("name") or f"ours_{stem}"
             method = meta.get("method") or meta.get("config", {}).get("method") or stem.split("_", 1)[-1]
@@ -170,10 +135,11 @@ def register_own_model(pth: str) -> str:
     # Only files that `list` and a load will find: a model listed under a name it never appears under
     # would be a registration that did nothing.
     folder = os.path.dirname(os.path.abspath(pth))
-    if os.path.basename(folder) not in DOMAINS or os.path.basename(os.path.dirname(folder)) != "models":
+    if os.path.basename(folder) not in domain_names() or os.path.basename(os.path.dirname(folder)) != "models":
         raise ZooError(f"{pth}: register records models kept in a models/<domain>/ folder (zoo list shows "
                        f"those of {os.path.join(OWN_MODELS_DIR, '<domain>')}); copy the .pth and its .json into "
-                       f"{os.path.join(OWN_MODELS_DIR, 'chem')} (or bio) and register that copy")
+                       f"{os.path.join(OWN_MODELS_DIR, domain_names()[0])} (or another domain's folder) and register "
+                       "that copy")
     load_state_dict_file(pth)  # a text file named .pth, a damaged or pickled one: refused, named
     try:
         with open(meta_path) as f:
@@ -188,21 +154,24 @@ def register_own_model(pth: str) -> str:
     return f"{meta['name']}: {pth} sha256 {meta['sha256']} -> {meta_path}"
 
 
-def entries(domain: str = "chem") -> dict[str, ZooEntry]:
-    """Every model of ``domain``: the original's released ones, then this project's own."""
-    check_domain(domain)
+def entries(domain: str | None = None) -> dict[str, ZooEntry]:
+    """Every model of ``domain`` (None: the default one): the original's released ones, then this project's own."""
+    domain = check_domain(domain)
     return {**_released()[domain], **own_models()[domain]}
 
 
-def check_domain(domain: str) -> None:
-    if domain not in DOMAINS:
-        raise ZooError(f"unknown domain {domain!r}; one of {', '.join(DOMAINS)}")
+def check_domain(domain: str | None) -> str:
+    """The name of ``domain`` (None: the default domain); an unknown one is a ZooError."""
+    try:
+        return get_domain(domain).name
+    except UnknownDomainError as err:
+        raise ZooError(str(err)) from None
 
 
-def get_entry(name: str, domain: str = "chem") -> ZooEntry:
-    """The zoo entry named ``name`` (``gin_masking`` or ``chem_gin_masking``) in ``domain``."""
-    check_domain(domain)
-    for d in DOMAINS:
+def get_entry(name: str, domain: str | None = None) -> ZooEntry:
+    """The zoo entry named ``name`` (``gin_masking`` or ``<domain>_gin_masking``) in ``domain``."""
+    domain = check_domain(domain)
+    for d in domain_names():
         if name.startswith(d + "_") and name[len(d) + 1:] in entries(d):
             if d != domain:
                 raise WrongDomainError(f"{name!r} is a {d} model; this needs a {domain} model")
@@ -210,7 +179,7 @@ def get_entry(name: str, domain: str = "chem") -> ZooEntry:
     table = entries(domain)
     if name in table:
         return table[name]
-    other = [d for d in DOMAINS if d != domain and name in entries(d)]
+    other = [d for d in domain_names() if d != domain and name in entries(d)]
     if other:
         raise WrongDomainError(f"{name!r} is a {other[0]} model, not a {domain} one; {domain} models: "
                                f"{', '.join(table)}")
@@ -218,7 +187,7 @@ def get_entry(name: str, domain: str = "chem") -> ZooEntry:
                             f"models: {', '.join(table)}")
 
 
-def is_zoo_name(name: str, domain: str = "chem") -> bool:
+def is_zoo_name(name: str, domain: str | None = None) -> bool:
     """True for a name of the zoo (of any domain) that is not an existing file."""
     if not name or os.path.exists(name) or os.path.exists(name + ".pth"):
         return False
@@ -280,7 +249,7 @@ def local_file(entry: ZooEntry, model_dir: str | None = None) -> str | None:
 
 def fetch_model(entry: ZooEntry, url: str | None = None, progress: bool = True) -> str:
     """The entry's file in the cache, downloaded (and verified) when missing or corrupt."""
-    from chem.download import DownloadError, fetch  # the one download helper: temporary file, checksums, rename
+    from pretrain_gnns.download import DownloadError, fetch
     dest = entry.cache_path
     if os.path.isfile(dest):
         problem = verify(entry, dest)
@@ -302,11 +271,11 @@ def fetch_model(entry: ZooEntry, url: str | None = None, progress: bool = True) 
     return dest
 
 
-def resolve(name_or_path: str, domain: str = "chem", model_dir: str | None = None, download: bool = True,
+def resolve(name_or_path: str, domain: str | None = None, model_dir: str | None = None, download: bool = True,
             progress: bool = True) -> tuple[str, dict]:
     """(checkpoint path, architecture) for a zoo name or a file. The architecture of a file comes from
     a JSON beside it (a fine-tuned or pre-trained model's report), else from its keys and shapes."""
-    check_domain(domain)
+    domain = check_domain(domain)
     if os.path.isfile(name_or_path):
         return name_or_path, architecture_of_file(name_or_path, domain)
     entry = get_entry(name_or_path, domain)
@@ -320,13 +289,8 @@ def resolve(name_or_path: str, domain: str = "chem", model_dir: str | None = Non
 
 
 def state_domain(state: dict) -> str | None:
-    """Which domain's encoder a state_dict holds: chem embeds atoms (x_embedding1), bio edges (edge_encoder)."""
-    keys = set(state)
-    if "x_embedding1.weight" in keys:
-        return "chem"
-    if any(k.endswith("edge_encoder.weight") or "input_node_embeddings" in k for k in keys):
-        return "bio"
-    return None
+    """Which domain's encoder a state_dict holds (each domain knows its parameter names)."""
+    return domain_of_state(state)
 
 
 def encoder_state(state: dict) -> dict:
@@ -336,9 +300,10 @@ def encoder_state(state: dict) -> dict:
     return state
 
 
-def architecture_of_file(path: str, domain: str = "chem") -> dict:
+def architecture_of_file(path: str, domain: str | None = None) -> dict:
     """gnn_type, num_layer, emb_dim, JK of an encoder (or GNN_graphpred) checkpoint."""
     from pretrain_gnns.checkpoint import load_state_dict_file
+    domain = check_domain(domain)
     state = encoder_state(load_state_dict_file(path))
     found = state_domain(state)
     if found and found != domain:
@@ -355,8 +320,7 @@ def architecture_of_file(path: str, domain: str = "chem") -> dict:
         # GCN and GraphSAGE have the same keys and shapes: the JSON or the file name's prefix (the rule
         # fine-tuning applies) tells them apart.
         inferred = architecture_from_name(path, ["gcn", "graphsage"]) or "gcn"
-    embedding = state.get("x_embedding1.weight", state.get("gnns.0.input_node_embeddings.weight"))
-    emb_dim = int(meta.get("emb_dim") or (embedding.shape[1] if embedding is not None else 300))
+    emb_dim = int(meta.get("emb_dim") or get_domain(domain).emb_dim_of(state) or 300)
     arch = {"gnn_type": meta.get("gnn_type") or inferred, "num_layer": int(meta.get("num_layer") or len(layers)),
             "emb_dim": emb_dim, "JK": meta.get("JK") or "last", "domain": domain,
             "name": os.path.basename(path)}
@@ -365,16 +329,14 @@ def architecture_of_file(path: str, domain: str = "chem") -> dict:
     return arch
 
 
-def load_pretrained(name_or_path: str, domain: str = "chem", head: int | None = None,
+def load_pretrained(name_or_path: str, domain: str | None = None, head: int | None = None,
                     model_dir: str | None = None, graph_pooling: str | None = None, drop_ratio: float = 0.0,
                     progress: bool = True) -> torch.nn.Module:
     """The encoder of a zoo model or checkpoint file, loaded strictly, in eval mode; with ``head=N``, a
     ``GNN_graphpred`` around it with a fresh N-task head. ``model.arch`` holds the architecture."""
+    domain = check_domain(domain)
     path, arch = resolve(name_or_path, domain, model_dir, progress=progress)
-    if domain == "chem":
-        from chem.model import GNN, GNN_graphpred
-    else:
-        from bio.model import GNN, GNN_graphpred
+    GNN, GNN_graphpred = get_domain(domain).encoder_cls, get_domain(domain).graphpred_cls  # noqa: N806
     from pretrain_gnns.checkpoint import CheckpointMismatchError, describe_mismatch, load_state_dict_file
     state = encoder_state(load_state_dict_file(path))
     found = state_domain(state)
@@ -398,20 +360,33 @@ def load_pretrained(name_or_path: str, domain: str = "chem", head: int | None = 
     return model.eval()
 
 
-def resolve_input_model_arg(args: argparse.Namespace, domain: str = "chem", attr: str = "input_model_file") -> None:
-    """For a script's --input_model_file: a zoo name becomes its file, and the encoder flags
-    (gnn_type, num_layer, emb_dim, JK) are set from the entry, so no one passes --gnn_type by hand."""
-    value = getattr(args, attr, "")
+ENCODER_FLAGS = ("gnn_type", "num_layer", "emb_dim", "JK")  # what a zoo entry sets for the user
+
+
+def zoo_model_file(value: str, domain: str | None = None, model_dir: str | None = None,
+                   progress: bool = True) -> tuple[str, dict] | None:
+    """For a --input_model_file value: (its file, its encoder flags) when it is a zoo name, else None
+    (a file, or nothing: the loader reports what is wrong with it)."""
     # a bare word that is no file is meant as a zoo name: resolve it, so a typo lists the known names
     bare = value and os.sep not in value and not value.endswith((".pth", ".pt")) and not os.path.exists(value) \
         and not os.path.exists(value + ".pth")
     if not value or not (bare or is_zoo_name(value, domain)):
+        return None
+    path, arch = resolve(value, domain, model_dir, progress=progress)
+    return path, {k: arch[k] for k in ENCODER_FLAGS}
+
+
+def resolve_input_model_arg(args: argparse.Namespace, domain: str | None = None, attr: str = "input_model_file") -> None:
+    """For a command's --input_model_file (``attr``): a zoo name becomes its file, and the encoder flags
+    (gnn_type, num_layer, emb_dim, JK) are set from the entry, so no one passes --gnn_type by hand."""
+    given = vars(args)  # the flags this command has (--model-dir and --quiet are not everywhere)
+    value = given[attr]
+    found = zoo_model_file(value, domain, given.get("model_dir"), progress=not given.get("quiet", False))
+    if found is None:
         return
-    path, arch = resolve(value, domain, getattr(args, "model_dir", None), progress=not getattr(args, "quiet", False))
-    changed = [f"--{k} {arch[k]}" for k in ("gnn_type", "num_layer", "emb_dim", "JK") if getattr(args, k, None) != arch[k]]
-    for k in ("gnn_type", "num_layer", "emb_dim", "JK"):
-        setattr(args, k, arch[k])
-    setattr(args, attr, path)
+    path, flags = found
+    changed = [f"--{k} {v}" for k, v in flags.items() if given.get(k) != v]
+    given.update(flags, **{attr: path})
     print(f"[zoo] {value} -> {path}" + (f" (set {' '.join(changed)})" if changed else ""), flush=True)
 
 
@@ -435,7 +410,7 @@ def availability(entry: ZooEntry, model_dir: str | None = None) -> str:
 def format_table(domain: str | None = None, model_dir: str | None = None) -> str:
     model_dirs(model_dir)  # a missing --model-dir is said once, not as every entry's availability
     rows = [("name", "domain", "gnn_type", "layers", "emb_dim", "JK", "source", "available")]
-    for d in [domain] if domain else DOMAINS:
+    for d in [check_domain(domain)] if domain else domain_names():
         for e in entries(d).values():
             rows.append((e.name, d, e.gnn_type, str(e.num_layer), str(e.emb_dim), e.JK, e.source,
                          availability(e, model_dir)))
@@ -444,13 +419,14 @@ def format_table(domain: str | None = None, model_dir: str | None = None) -> str
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m pretrain_gnns.zoo", description=__doc__,
+    p = ArgumentParser(prog=prog_name("python -m pretrain_gnns.zoo"), description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("command", choices=["list", "fetch", "register"],
                    help="list: print the table; fetch: get models into the cache; register: record the sha256 "
                    "of models/<domain>/<stem>.pth files in their JSON (this project's own models)")
     p.add_argument("names", nargs="*", help="for fetch: zoo names; for register: .pth files beside their JSON")
-    p.add_argument("--domain", choices=list(DOMAINS), default=None, help="only this domain (fetch: default chem)")
+    p.add_argument("--domain", default=None, help=f"only this domain, one of {', '.join(domain_names())} (fetch: "
+                   "default the first)")
     add_model_dir_arg(p)
     return p
 
@@ -467,7 +443,7 @@ def main(argv: list[str] | None = None) -> None:
             print(f"{register_own_model(pth)}")
         return
     for name in args.names:
-        path, _ = resolve(name, args.domain or "chem", args.model_dir)
+        path, _ = resolve(name, args.domain, args.model_dir)
         print(f"{name}: {path}")
 
 

@@ -53,7 +53,7 @@ def bench_finetune(data_root: str, gnn_type: str, epochs: int, precisions: list[
     from pretrain_gnns.graphstore import make_loader
     from pretrain_gnns.metrics import masked_bce_loss
     from pretrain_gnns.runtime import adam, autocast
-    from pretrain_gnns.splitters import scaffold_split
+    from chem.splitters import scaffold_split
 
     ds = load_dataset("bbbp", data_root, verbose=False)
     train, valid, test = scaffold_split(ds, ds.smiles_list)

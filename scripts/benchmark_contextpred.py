@@ -18,7 +18,7 @@ import sys
 
 import torch
 
-from chem.contextpred import ExtractSubstructureContextPair, context_radii
+from chem.methods.contextpred import ExtractSubstructureContextPair, context_radii
 from chem.pretrain_data import smiles_file_dataset
 from pretrain_gnns.context import extract_context_pairs, random_centers
 from pretrain_gnns.files import write_json

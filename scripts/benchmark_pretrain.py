@@ -6,7 +6,7 @@ transform alone in milliseconds per molecule, and the bytes each molecule takes 
 Medians of repeated epochs after a warm-up epoch, all in one run so that the figures compare.
 On CUDA also the peak GPU memory. Prints a markdown table; --out also writes JSON and markdown.
 
-    python scripts/benchmark_pretrain.py                      # CPU, ~5 minutes on 2 cores
+    python scripts/benchmark_pretrain.py                      # CPU (docs/PERFORMANCE.md: how long)
     python scripts/benchmark_pretrain.py --device cuda --molecules 20000 --out $OUT/bench
 """
 from __future__ import annotations

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Every bio script end to end on SYNTHETIC data (the real bio_dataset.zip is not needed): about 2
-# minutes on 2 CPU cores. Nothing here says anything about the paper's numbers (see docs/BIO.md).
+# Every bio script end to end on SYNTHETIC data (the real bio_dataset.zip is not needed): a few
+# minutes on a CPU. Nothing here says anything about the paper's numbers (see docs/BIO.md).
 #
 # Usage: scripts/bio_demo.sh [OUT]        (OUT: output folder, default runs/bio_demo; it is replaced)
 #

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The bio path on CUDA, on SYNTHETIC data: every pre-training method (fp32, and bf16 for masking),
-# fine-tuning, and the released bio checkpoints (CPU vs CUDA outputs). About 2 minutes on an H100.
+# fine-tuning, and the released bio checkpoints (CPU vs CUDA outputs), in a few minutes on one GPU.
 #
 #   scripts/bio_gpu_check.sh [CHECKPOINT_DIR]   (default ../shared/data/checkpoints/bio; skipped if absent)
 #   ONLY_CHECKPOINTS=1: only the released-checkpoint part

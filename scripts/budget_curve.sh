@@ -3,7 +3,8 @@
 # method after 782, ~6,190 and ~18,570 pre-training steps, on DATASET, in priority order, two lanes.
 #
 # Usage: scripts/budget_curve.sh CAMPAIGN OUT [DEVICE]
-#   CAMPAIGN  the folder of scripts/budget_campaign.sh (gin_<method>.epoch<E>.pth + .json)
+#   CAMPAIGN  the snapshots gin_<method>.epoch<E>.pth + .json: scripts/budget_campaign.sh's OUT, or their
+#             float16 copies (scripts/ship_models.py --snapshots; docs/results/budget_curve/snapshots)
 #   OUT       OUT/models (links, one per point, named gin_<method>_<steps>steps), OUT/runs/<dataset>/
 #             <config>/seed<N>.json + .csv (the layout of scripts/finetune_sweep.sh), OUT/logs
 #   DEVICE    passed to --device [cpu]
@@ -17,8 +18,8 @@
 # Environment (defaults in brackets):
 #   METHODS     [attrmasking contextpred]
 #   DATASET     [tox21]
-#   BASE_DIR    the 782-step models, gin_<method>.pth (200,000 molecules x 1 epoch) [models/chem of
-#               this checkout]
+#   BASE_DIR    the 782-step models, gin_<method>.pth (200,000 molecules x 1 epoch, shipped before the
+#               campaign) [docs/results/budget_curve/snapshots/base]
 #   EPOCHS      snapshot epochs of the campaign to fine-tune from ["1 3"]
 #   SEEDS       seeds of every point [0 1 2]; EXTRA_SEEDS of no pre-training and of the last epoch [3 4]
 #   LANES       workers at once, one OpenMP thread each [2]
@@ -38,7 +39,7 @@ export PYTHONPATH="$REPO${PYTHONPATH:+:$PYTHONPATH}"
 export OMP_NUM_THREADS=${OMP_NUM_THREADS:-1}
 METHODS=${METHODS:-attrmasking contextpred}
 DATASET=${DATASET:-tox21}
-BASE_DIR=$(cd "${BASE_DIR:-$REPO/models/chem}" && pwd)
+BASE_DIR=$(cd "${BASE_DIR:-$REPO/docs/results/budget_curve/snapshots/base}" && pwd)
 EPOCHS=${EPOCHS:-1 3}
 SEEDS=${SEEDS:-0 1 2}
 EXTRA_SEEDS=${EXTRA_SEEDS:-3 4}

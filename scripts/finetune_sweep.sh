@@ -15,7 +15,8 @@
 # Then: python scripts/summarize.py $OUT_DIR; python scripts/plot.py $OUT_DIR
 #
 # Environment (defaults in brackets):
-#   DATASETS   datasets to run [the paper's eight: chem/datasets.py MOLECULENET]
+#   DATASETS   datasets to run [the paper's eight: chem/datasets.py MOLECULENET]; the regression sets
+#              "esol freesolv lipophilicity" run the same way (test RMSE; summarize.py makes their table)
 #   EPOCHS     fine-tuning epochs [100]
 #   MODEL_DIR  folder of pre-trained checkpoints [models/chem]
 #   GNN_TYPES  architectures to run [those of the checkpoints found, else gin]

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Every pre-training method on CUDA, fp32 and bf16: molecules/s, share of step time waiting on data,
 # per-batch transform cost and peak GPU memory, on a ZINC-derived subset; then fine-tuning and evaluation
-# on BBBP, fp32 beside bf16. Under 8 minutes on an H100.
+# on BBBP, fp32 beside bf16 (a few minutes on one GPU).
 #
 #   scripts/gpu_check.sh [SMILES_FILE [MOLECULES]]
 #

@@ -1,9 +1,9 @@
 """Figures of a fine-tuning sweep (PNG, needs the 'plot' extra: pip install -e '.[plot]').
 
 Writes to --out:
-  gain_<rule>.png      per dataset and pre-trained model: ROC-AUC gain over no pre-training of the same
-                       architecture, negative transfer in red (one figure per selection rule);
-  curves_<dataset>.png validation and test ROC-AUC per epoch, mean over seeds with a ±1 std band.
+  gain_<rule>.png      per dataset and pre-trained model: ROC-AUC gain (regression: RMSE reduction) over no
+                       pre-training of the same architecture, negative transfer in red (one figure per selection rule);
+  curves_<dataset>.png validation and test ROC-AUC (or RMSE) per epoch, mean over seeds with a ±1 std band.
 """
 from __future__ import annotations
 
@@ -44,7 +44,7 @@ def main(argv: list[str] | None = None) -> int:
                   "architecture", file=sys.stderr)
     for dataset in summary.datasets:
         path = os.path.join(out, f"curves_{dataset}.png")
-        if curves_figure(loaded.runs, dataset, path):
+        if curves_figure(loaded.runs, dataset, path, summary.metric):
             written.append(path)
     print(f"wrote {len(written)} figures: {', '.join(written)}")
     for line in loaded.skipped:

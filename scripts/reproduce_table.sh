@@ -23,9 +23,9 @@
 #   PYTHON      python interpreter [python]
 #   JOBS        sweeps run at once, one per (architecture, dataset) [1]; e.g. 8 beside a GPU
 #   EPOCHS      fine-tuning epochs [100]
-# Cost on 2 CPU cores: 4 datasets x 4 configurations x 100 epochs; with JOBS=2 OMP_NUM_THREADS=1 a run
-# took 3-12 minutes (median 5) and a seed about 40 minutes (docs/RESULTS.md). When other work shares the
-# cores, torch's OpenMP threads spin against it and epochs run many times slower: use OMP_NUM_THREADS=1.
+# Cost: 4 datasets x 4 configurations x 100 epochs per seed (what one run took: docs/RESULTS.md). When
+# other work shares the cores, torch's OpenMP threads spin against it and epochs run many times slower:
+# use OMP_NUM_THREADS=1.
 # Stopped runs resume: finished results are skipped.
 
 set -euo pipefail

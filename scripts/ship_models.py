@@ -19,7 +19,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from pretrain_gnns.checkpoint import atomic_save, load_state_dict_file  # noqa: E402
-from pretrain_gnns.files import write_json  # noqa: E402
+from pretrain_gnns.card import KIND_SHIPPED, write_card  # noqa: E402
 from pretrain_gnns.pretrain_loop import LOOP_KEYS  # noqa: E402
 
 ZOO_PREFIX = "ours_"
@@ -127,8 +127,8 @@ def ship(campaign_dir: str, out_dir: str, only: list[str] | None = None, snapsho
                 base_report = json.load(f)
         target = os.path.join(out_dir, stem + ".pth")
         atomic_save(to_half(load_state_dict_file(source)), target)
-        write_json(os.path.join(out_dir, stem + ".json"),
-                   manifest(stem, report, target, source, base_report, cpu_of(campaign_dir)))
+        write_card(target, {"kind": KIND_SHIPPED,
+                            **manifest(stem, report, target, source, base_report, cpu_of(campaign_dir))})
         shipped.append(stem)
         print(f"{stem}: {os.path.getsize(target) / 2**20:.1f} MB -> {target}")
     return shipped

@@ -4,7 +4,7 @@
 #
 # Usage: scripts/zinc_pretrain_check.sh [OUT]   (default runs/zinc_check)
 # Environment: N_MOLECULES [20000], PRETRAIN_EPOCHS [3], FINETUNE_EPOCHS [30], SEEDS ["0"],
-#   SHARED [../shared/data], PYTHON [python]. About 15 minutes on 2 idle cores with the defaults.
+#   SHARED [../shared/data], PYTHON [python]. Costs: docs/results/zinc_check.md.
 set -euo pipefail
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 OUT=${1:-runs/zinc_check}

@@ -10,15 +10,14 @@ import torch
 
 from chem.pretrain import DOMAIN
 from chem.pretrain_data import load_pretrain_dataset
-from chem.pretrain_methods import AttrMasking
-from pretrain_gnns.pretrain_config import PretrainConfig
+from chem.methods.attrmasking import AttrMasking
 from pretrain_gnns.pretrain_loop import main_process_first, run_pretraining, setup_distributed
-from pretrain_gnns.pretrain_script import build_parser
+from pretrain_gnns.pretrain_script import build_parser, config_from_args
 from pretrain_gnns.runtime import seed_everything
 
 
 def main(out_dir: str, argv: list[str]) -> None:
-    cfg = PretrainConfig.from_namespace(build_parser(DOMAIN, AttrMasking).parse_args(argv))
+    cfg = config_from_args(DOMAIN, AttrMasking, build_parser(DOMAIN, AttrMasking).parse_args(argv))
     info = setup_distributed(cfg.device)
     with main_process_first(info):
         dataset = load_pretrain_dataset(cfg)

@@ -14,7 +14,7 @@ from bio_helpers import one_thread, tiny_bio_root  # noqa: F401  (fixtures)
 from bio.legacy import load_pyg1_collated
 from bio.loader import BioDataset, build_parser, combine_dataset, convert_original, main as loader_main
 from pretrain_gnns.data_root import MissingDataError
-from pretrain_gnns.splitters import random_split, species_split
+from bio.splitters import random_split, species_split
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 

@@ -14,7 +14,8 @@ from bio_helpers import one_thread, synthetic_root, tiny_bio_root  # noqa: F401 
 from bio import finetune
 from bio.loader import BioDataset
 from bio.model import GNN
-from bio.pretrain_methods import BioContextPred, EdgeMasking
+from bio.methods.contextpred import BioContextPred
+from bio.methods.masking import EdgeMasking
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 SMALL = ["--emb_dim", "16", "--num_layer", "2", "--quiet", "--device", "cpu"]

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from chem.loader import MoleculeDataset
-from pretrain_gnns.splitters import random_scaffold_split, random_split, scaffold_split
+from chem.splitters import random_scaffold_split, random_split, scaffold_split
 
 N_BBBP = 2039
 
@@ -38,7 +38,7 @@ def test_scaffold_split_matches_the_original_sizes(bbbp):
     # Deterministic: a second call (and a fresh copy of the list) gives the same indices in the same order.
     assert parts_of(scaffold_split(bbbp, list(bbbp.smiles_list))) == parts
     # Largest scaffold groups go to train first; every molecule of one scaffold lands in one part.
-    from pretrain_gnns.splitters import generate_scaffold
+    from chem.splitters import generate_scaffold
     part_of = {i: k for k, p in enumerate(parts) for i in p}
     by_scaffold: dict[str, set[int]] = {}
     for i, s in enumerate(bbbp.smiles_list):

@@ -181,7 +181,7 @@ def test_random_centers_uniform(bbbp50):
 
 
 # ---------------------------------------------------------------- the chem method
-from chem.contextpred import ContextPred, ExtractSubstructureContextPair  # noqa: E402
+from chem.methods.contextpred import ContextPred, ExtractSubstructureContextPair  # noqa: E402
 from chem.model import GNN  # noqa: E402
 from pretrain_gnns.contextpred import pair_scores  # noqa: E402
 

@@ -11,7 +11,7 @@ import torch.nn.functional as F
 
 import chem.finetune
 import chem.pretrain_graphmae
-from chem.graphmae import GraphMAE, scaled_cosine_error
+from chem.methods.graphmae import GraphMAE, scaled_cosine_error
 from chem.model import GNN
 from chem.pretrain_data import smiles_file_dataset
 from pretrain_gnns.method import methods

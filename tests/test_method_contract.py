@@ -15,7 +15,8 @@ import chem.model
 from chem.datasets import MOLECULENET, SPECS
 from pretrain_gnns import pretrain_script
 from pretrain_gnns.architecture import checkpoint_gnn_type, gnn_types, recorded_architecture
-from pretrain_gnns.checkpoint import CheckpointMismatchError, check_architecture
+from pretrain_gnns.card import check_architecture
+from pretrain_gnns.checkpoint import CheckpointMismatchError
 from pretrain_gnns.files import atomic_write, write_json
 from pretrain_gnns.method import PretrainMethod, methods
 

@@ -16,7 +16,7 @@ from rdkit import Chem
 import chem.pretrain_supervised
 from chem.chembl import convert_legacy, load_chembl_filtered, standardized_mol_id
 from chem.loader import MoleculeDataset
-from pretrain_gnns.splitters import scaffold_split_indices
+from chem.splitters import scaffold_split_indices
 
 
 def test_legacy_processed_file_matches_our_featurisation(shared_data, moleculenet_root):

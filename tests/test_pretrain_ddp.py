@@ -10,6 +10,7 @@ import sys
 import torch
 
 WORKER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "_ddp_worker.py")
+REPO = os.path.dirname(os.path.dirname(WORKER))
 
 
 def test_two_process_ddp_ranks_end_identical(shared_data, moleculenet_root, tmp_path):
@@ -19,7 +20,9 @@ def test_two_process_ddp_ranks_end_identical(shared_data, moleculenet_root, tmp_
            str(tmp_path), "--smiles-file", zinc, "--max-molecules", "200", "--epochs", "2", "--batch_size", "25",
            "--emb_dim", "16", "--num_layer", "2", "--mask_edge", "1", "--device", "cpu", "--quiet",
            "--output_model_file", str(out)]
-    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    # the worker runs as a script: put this checkout first, before any installed copy of the project
+    env = {**os.environ, "OMP_NUM_THREADS": "1",
+           "PYTHONPATH": os.pathsep.join(filter(None, [REPO, os.environ.get("PYTHONPATH")]))}
     done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=180)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     rank0 = torch.load(tmp_path / "rank0.pt", weights_only=True)

@@ -11,7 +11,9 @@ import torch
 
 from chem.model import GNN
 from chem.pretrain_data import smiles_file_dataset
-from chem.pretrain_methods import AttrMasking, EdgePred, Infomax
+from chem.methods.attrmasking import AttrMasking
+from chem.methods.edgepred import EdgePred
+from chem.methods.infomax import Infomax
 from pretrain_gnns.graph_ops import (count_from_rate, cycle_index, first_valid_pairs, graph_sizes,
                                      sample_nodes_per_graph)
 from pretrain_gnns.graphstore import make_loader

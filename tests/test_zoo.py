@@ -31,7 +31,7 @@ def cache(tmp_path, monkeypatch):
 
 
 def released_entries():
-    return [e for d in zoo.DOMAINS for e in zoo.entries(d).values() if e.source == "released"]
+    return [e for d in zoo.domain_names() for e in zoo.entries(d).values() if e.source == "released"]
 
 
 def test_table_is_the_original_release(checkpoints):

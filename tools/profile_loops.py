@@ -150,11 +150,10 @@ def build_method(name: str, dataset, emb_dim: int = 300, num_layer: int = 5):
     also what scripts/benchmark_pretrain.py times."""
     from chem.pretrain import DOMAIN
     from pretrain_gnns.method import get_method
-    from pretrain_gnns.pretrain_config import PretrainConfig
-    from pretrain_gnns.pretrain_script import build_parser
+    from pretrain_gnns.pretrain_script import build_parser, config_from_args
     from pretrain_gnns.runtime import seed_everything
     cls = get_method("chem", name)
-    cfg = PretrainConfig.from_namespace(build_parser(DOMAIN, cls).parse_args(
+    cfg = config_from_args(DOMAIN, cls, build_parser(DOMAIN, cls).parse_args(
         ["--emb_dim", str(emb_dim), "--num_layer", str(num_layer)]))
     seed_everything(0)
     return cls.from_config(cfg, dataset), cfg

@@ -2,7 +2,9 @@
 
 A sweep writes ``<sweep>/<dataset>/<config>/seed<N>.json`` (scripts/finetune_sweep.sh); any other
 result JSON (the finetune scripts' default ``<dataset>_<gnn>_<model>_seed<N>.json``) is placed by its
-stored ``config`` instead. Every score here is test ROC-AUC x 100, the paper's unit.
+stored ``config`` instead. Every score here is test ROC-AUC x 100, the paper's unit, or for regression
+results (``"metric": "rmse"`` in the JSON) test RMSE in the target's units, where lower is better: the
+``Summary``'s metric says which, and its gains count a lower RMSE as a gain.
 """
 from __future__ import annotations
 
@@ -19,6 +21,7 @@ import numpy as np
 
 from chem.datasets import MOLECULENET
 from pretrain_gnns.architecture import gnn_types
+from pretrain_gnns.task_types import METRICS, Metric, metric_of
 
 # The two ways papers pick the reported test score (see README): the original's
 # parse_result.py takes the epoch of best validation ROC-AUC; GraphCL, GraphLoG, GraphMAE take the last.
@@ -28,13 +31,14 @@ ARCHITECTURES = tuple(gnn_types("chem"))
 # The paper's column order (Table 1); its averages run over exactly these eight.
 PAPER_DATASETS = MOLECULENET
 DISPLAY = {"bbbp": "BBBP", "tox21": "Tox21", "toxcast": "ToxCast", "sider": "SIDER", "clintox": "ClinTox",
-           "muv": "MUV", "hiv": "HIV", "bace": "BACE", "bio": "Bio (PPI)"}
+           "muv": "MUV", "hiv": "HIV", "bace": "BACE", "bio": "Bio (PPI)", "esol": "ESOL", "freesolv": "FreeSolv",
+           "lipophilicity": "Lipophilicity"}
 _SEED_FILE = re.compile(r"^seed(\d+)\.json$")
 
 
 @dataclass(frozen=True)
 class RunResult:
-    """One fine-tuning run. Scores are ROC-AUC x 100; None where the run produced no score."""
+    """One fine-tuning run. Scores are ROC-AUC x 100 (or RMSE); None where the run produced no score."""
     path: str
     dataset: str
     config: str
@@ -42,7 +46,9 @@ class RunResult:
     architecture: str
     pretrained: bool
     scores: dict  # rule -> float | None
-    history: tuple = ()  # (epoch, val x100 | None, test x100 | None) per epoch
+    history: tuple = ()  # (epoch, val x100 | None, test x100 | None) per epoch (RMSE: as it is)
+    metric: str = "roc_auc"  # or "rmse" (pretrain_gnns/task_types.py METRICS)
+    baseline: float | None = None  # regression: test RMSE of predicting the training split's mean
 
 
 @dataclass
@@ -95,16 +101,24 @@ def read_result(path: str, root: str) -> RunResult:
     if "runseed" in cfg and int(cfg["runseed"]) != seed:
         raise ValueError(f"file name says seed {seed} but the run used runseed {cfg['runseed']}")
     architecture = cfg.get("gnn_type") or config.split("_")[0]
+    metric = metric_of(data)
+    baseline = (data.get("train_mean_baseline") or {}).get("test_rmse")
     return RunResult(path=path, dataset=dataset, config=config, seed=seed, architecture=architecture,
-                     pretrained=bool(model_file), scores={r: _x100(data[k]) for r, k in RULES.items()},
-                     history=tuple(_history(data, path)))
+                     pretrained=bool(model_file), scores={r: _scaled(data[k], metric) for r, k in RULES.items()},
+                     history=tuple(_history(data, path, metric)), metric=metric.key,
+                     baseline=_scaled(baseline, metric))
 
 
 def _x100(v) -> float | None:
     return None if v is None or not math.isfinite(float(v)) else 100.0 * float(v)
 
 
-def _history(data: dict, path: str):
+def _scaled(v, metric: Metric) -> float | None:
+    """A score as tables show it: ROC-AUC x 100, RMSE as it is; None when missing."""
+    return None if v is None or not math.isfinite(float(v)) else metric.scale * float(v)
+
+
+def _history(data: dict, path: str, metric: Metric = METRICS["roc_auc"]):
     """Per-epoch (epoch, val, test) from the JSON, else from the CSV written beside it."""
     rows = data.get("history")
     if not rows:
@@ -113,7 +127,9 @@ def _history(data: dict, path: str):
             return []
         with open(csv_path, newline="") as f:
             rows = [{k: (float(v) if v not in ("", None) else None) for k, v in r.items()} for r in csv.DictReader(f)]
-    return [(int(r["epoch"]), _x100(r.get("val_auc")), _x100(r.get("test_auc"))) for r in rows]
+    suffix = "rmse" if metric.key == "rmse" else "auc"
+    return [(int(r["epoch"]), _scaled(r.get(f"val_{suffix}"), metric), _scaled(r.get(f"test_{suffix}"), metric))
+            for r in rows]
 
 
 @dataclass(frozen=True)
@@ -149,6 +165,8 @@ class Summary:
     cells: dict  # (config, dataset, rule) -> Cell
     missing_scores: list[str]  # runs whose score under a rule is None (no scorable task)
     n_runs: int = 0
+    metric: Metric = METRICS["roc_auc"]
+    baselines: dict = field(default_factory=dict)  # regression: dataset -> Cell of the training-mean RMSE
 
     def cell(self, config: str, dataset: str, rule: str) -> Cell:
         return self.cells.get((config, dataset, rule), Cell(None, None, 0))
@@ -165,24 +183,31 @@ class Summary:
         return next((c for c in self.configs if self.architecture[c] == architecture and not self.pretrained[c]), None)
 
     def gain(self, config: str, dataset: str | None, rule: str) -> tuple[float | None, float | None]:
-        """(pre-trained - no pre-training, standard error of that difference) on one dataset, or on the
-        average when ``dataset`` is None; (None, None) when either side is missing."""
+        """(how much pre-training beats no pre-training, standard error of that difference) on one dataset,
+        or on the average when ``dataset`` is None; (None, None) when either side is missing. A gain is
+        positive when pre-training helps: a higher ROC-AUC, or a lower RMSE."""
         base = self.scratch_of(self.architecture[config])
         if base is None:
             return None, None
         if dataset is None:
             a, b = self.average(config, rule).mean, self.average(base, rule).mean
-            return (a - b if a is not None and b is not None else None), None
+            return (self.metric.better(a, b) if a is not None and b is not None else None), None
         p, s = self.cell(config, dataset, rule), self.cell(base, dataset, rule)
         if p.mean is None or s.mean is None:
             return None, None
         se = math.sqrt(p.std ** 2 / p.n + s.std ** 2 / s.n) if p.std is not None and s.std is not None else None
-        return p.mean - s.mean, se
+        return self.metric.better(p.mean, s.mean), se
 
 
 def summarize(runs: list[RunResult]) -> Summary:
-    values, arch, pre, missing = defaultdict(list), {}, {}, []
+    metrics = sorted({run.metric for run in runs})
+    if len(metrics) > 1:
+        raise ValueError(f"the results mix metrics ({', '.join(metrics)}: classification and regression datasets); "
+                         "summarise each kind from its own folder")
+    values, arch, pre, missing, baselines = defaultdict(list), {}, {}, [], defaultdict(list)
     for run in runs:
+        if run.baseline is not None:
+            baselines[run.dataset].append(run.baseline)
         arch.setdefault(run.config, run.architecture)
         pre.setdefault(run.config, run.pretrained)
         for rule, score in run.scores.items():
@@ -193,7 +218,8 @@ def summarize(runs: list[RunResult]) -> Summary:
     datasets = sorted({r.dataset for r in runs}, key=dataset_order)
     configs = sorted(arch, key=lambda c: config_order(c, arch[c], pre[c]))
     return Summary(datasets, configs, arch, pre, {k: Cell.of(v) for k, v in values.items()}, missing,
-                   len(runs))
+                   len(runs), METRICS[metrics[0]] if metrics else METRICS["roc_auc"],
+                   {d: Cell.of(v) for d, v in baselines.items()})
 
 
 def dataset_order(name: str):
@@ -233,4 +259,8 @@ def load_and_summarize(folder: str):
     if not loaded.runs:
         print(f"error: no fine-tuning result JSON under {folder}", file=sys.stderr)
         return None
-    return loaded, summarize(loaded.runs)
+    try:
+        return loaded, summarize(loaded.runs)
+    except ValueError as err:
+        print(f"error: {folder}: {err}", file=sys.stderr)
+        return None

@@ -1,7 +1,7 @@
 """GraphMAE for molecules (Hou et al., KDD 2022, "GraphMAE: Self-Supervised Masked Graph Autoencoders",
 the chem transfer-learning setting): reconstruct masked atoms' types through a GNN decoder.
 
-Masking is AttrMasking's (chem/pretrain_methods.py ``mask_atoms``: int(n * mask_rate + 1) atoms per
+Masking is AttrMasking's (chem/masking.py ``mask_atoms``: int(n * mask_rate + 1) atoms per
 molecule get the mask token), at mask_rate 0.25. The encoder (the chem GNN, saved as the checkpoint)
 embeds the masked molecule; the decoder re-masks: PReLU, a linear map without bias, the masked
 atoms' rows set to zero (so their types can only come from their neighbours), then one GIN layer
@@ -15,8 +15,8 @@ import torch.nn.functional as F
 from torch import nn
 from torch_geometric.data import Batch
 
+from chem.masking import NUM_ATOM_CLASSES, mask_atoms
 from chem.model import GNN, GINConv
-from chem.pretrain_methods import NUM_ATOM_CLASSES, mask_atoms
 from pretrain_gnns.encoder import encoder_out_dim
 from pretrain_gnns.method import Flag, PretrainMethod, register
 
