@@ -19,7 +19,8 @@
 #   METHODS     [attrmasking contextpred]
 #   DATASET     [tox21]
 #   BASE_DIR    the 782-step models, gin_<method>.pth (200,000 molecules x 1 epoch, shipped before the
-#               campaign) [docs/results/budget_curve/snapshots/base]
+#               campaign; restore with: git show c3e21aa:models/chem/gin_<method>.pth > BASE_DIR/...)
+#               [docs/results/budget_curve/snapshots/base; only the cards are committed there]
 #   EPOCHS      snapshot epochs of the campaign to fine-tune from ["1 3"]
 #   SEEDS       seeds of every point [0 1 2]; EXTRA_SEEDS of no pre-training and of the last epoch [3 4]
 #   LANES       workers at once, one OpenMP thread each [2]

@@ -27,7 +27,7 @@ import chem.finetune
 import chem.predict
 import chem.pretrain_attrmasking
 import pretrain_gnns.zoo as zoo
-from test_bad_inputs import TINY, cli
+from test_bad_inputs import TINY, _alive, cli
 from test_bad_inputs import refused as refused_once
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -412,12 +412,6 @@ def _descendants(pid: int) -> list[int]:
     return out
 
 
-def _alive(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().split(")")[-1].split()[0] != "Z"
-    except FileNotFoundError:
-        return False
 
 
 def _kill9_leaves_nothing(argv: list[str], min_children: int, timeout: float = 120) -> None:
